@@ -1,0 +1,59 @@
+# ChatPulse developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= dev,transformer
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[$*]'
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed-$(EXTRAS) ## Create .venv and install ChatPulse with dev extras
+
+.PHONY: demo
+demo: $(VENV)/.installed-demo ## From a fresh clone: install and run the demo (synthetic chat -> dashboard)
+	$(BIN)/chatpulse run --demo
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+.PHONY: lint
+lint: install ## ruff + mypy --strict
+	$(BIN)/ruff check chatpulse tests
+	$(BIN)/ruff format --check chatpulse tests
+	$(BIN)/mypy
+
+.PHONY: test
+test: install ## From a fresh clone: install, lint, type check, run every test (unit + integration)
+	$(MAKE) lint
+	$(BIN)/pytest -q tests
+
+.PHONY: test-unit
+test-unit: install ## Unit tests only (no servers)
+	$(BIN)/pytest -q tests/unit
+
+.PHONY: bench
+bench: install ## Run every benchmark; writes bench-results.json
+	$(BIN)/chatpulse bench all
+
+.PHONY: fmt
+fmt: install ## Format and autofix
+	$(BIN)/ruff format chatpulse tests
+	$(BIN)/ruff check --fix chatpulse tests
+
+.PHONY: clean
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

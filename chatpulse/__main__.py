@@ -1,0 +1,5 @@
+"""``python -m chatpulse`` runs the CLI."""
+
+from chatpulse.cli import main
+
+main()

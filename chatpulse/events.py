@@ -1,0 +1,276 @@
+"""Typed chat events and their wire format (schema version 1, see docs/architecture.md).
+
+Events are frozen dataclasses. Times are kept in memory as integer milliseconds since the Unix
+epoch (cheap to compare and to store) and written on the wire as ISO-8601 UTC strings with
+milliseconds (``2019-09-15T00:00:00.501Z``).
+
+Classes, by wire ``kind``:
+
+- ``message`` and ``whisper``: :class:`MessageEvent`
+- ``usernotice``: :class:`UserNoticeEvent`
+- ``clearchat``: :class:`ClearChatEvent`
+- ``clearmsg``: :class:`ClearMsgEvent`
+- ``coverage``: :class:`CoverageEvent`
+- ``error``: :class:`ErrorEvent`
+- every other kind (roomstate, notice, join, ping, numeric, other, ...): :class:`ServerEvent`
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from chatpulse.errors import WireFormatError
+
+SCHEMA_VERSION: Final = 1
+
+SourceName = Literal["irc", "eventsub", "replay", "synthetic"]
+SentimentLabel = Literal["positive", "neutral", "negative"]
+
+KINDS: Final = (
+    "message", "usernotice", "clearchat", "clearmsg", "roomstate", "userstate",
+    "globaluserstate", "notice", "whisper", "join", "part", "hosttarget", "reconnect",
+    "ping", "pong", "cap", "numeric", "coverage", "other", "error",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Emote:
+    """One emote occurrence: ``text[start:end] == name`` (code points, ``end`` exclusive)."""
+
+    id: str
+    name: str
+    start: int
+    end: int
+    provider: str = "twitch"
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """The enrich stage's verdict on one message."""
+
+    label: SentimentLabel
+    score: float  # in [-1, 1]
+    confidence: float  # in [0, 1]
+    model: str  # "<name>@<version>"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyParent:
+    """The message a reply answers."""
+
+    id: str
+    user_login: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatEvent:
+    """Fields common to every event."""
+
+    kind: str
+    received_at: int  # ms since epoch, local receive time
+    source: str
+    channel: str | None = None
+    channel_id: str | None = None
+    sent_at: int | None = None  # ms since epoch, server time (tmi-sent-ts)
+    tags: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageEvent(ChatEvent):
+    """A chat message (PRIVMSG) or a whisper."""
+
+    kind: str = "message"
+    id: str = ""
+    user_id: str | None = None
+    user_login: str = ""
+    user_name: str = ""
+    text: str = ""
+    is_action: bool = False
+    badges: dict[str, str] = field(default_factory=dict)
+    badge_info: dict[str, str] = field(default_factory=dict)
+    color: str | None = None
+    bits: int = 0
+    first_msg: bool = False
+    returning_chatter: bool = False
+    reply_parent: ReplyParent | None = None
+    source_channel_id: str | None = None
+    emotes: tuple[Emote, ...] = ()
+    sentiment: Sentiment | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserNoticeEvent(ChatEvent):
+    """Subs, resubs, gifts, raids, announcements, ... (USERNOTICE)."""
+
+    kind: str = "usernotice"
+    notice_type: str = ""
+    system_text: str = ""
+    id: str = ""
+    user_id: str | None = None
+    user_login: str = ""
+    user_name: str = ""
+    text: str = ""
+    badges: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    emotes: tuple[Emote, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearChatEvent(ChatEvent):
+    """A timeout, a ban (``ban_duration`` None) or a whole-chat clear (both targets None)."""
+
+    kind: str = "clearchat"
+    target_user_login: str | None = None
+    target_user_id: str | None = None
+    ban_duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearMsgEvent(ChatEvent):
+    """A single message deleted by a moderator."""
+
+    kind: str = "clearmsg"
+    target_message_id: str = ""
+    user_login: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerEvent(ChatEvent):
+    """Any other IRC command: state updates, notices, membership, keep-alive, numerics."""
+
+    command: str = ""
+    params: tuple[str, ...] = ()
+    user_login: str | None = None  # prefix nick, where the command has a sender
+    text: str | None = None  # trailing parameter where it is human-readable
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoverageEvent(ChatEvent):
+    """A source connected to or lost a channel: gaps in the data are recorded, not silent."""
+
+    kind: str = "coverage"
+    state: Literal["connected", "disconnected"] = "connected"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorEvent(ChatEvent):
+    """A line that could not be parsed; ``raw`` keeps it so nothing is lost."""
+
+    kind: str = "error"
+    error: str = ""
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def format_time(ms: int) -> str:
+    """Milliseconds since epoch -> ``2019-09-15T00:00:00.501Z``."""
+    seconds, millis = divmod(ms, 1000)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+
+
+def parse_time(text: str) -> int:
+    """ISO-8601 (``Z`` or offset, any sub-second precision) -> milliseconds since epoch."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+# --- wire format -----------------------------------------------------------------------------
+
+_CLASS_BY_KIND: dict[str, type[ChatEvent]] = {
+    "message": MessageEvent,
+    "whisper": MessageEvent,
+    "usernotice": UserNoticeEvent,
+    "clearchat": ClearChatEvent,
+    "clearmsg": ClearMsgEvent,
+    "coverage": CoverageEvent,
+    "error": ErrorEvent,
+}
+_TIME_FIELDS: Final = frozenset({"sent_at", "received_at"})
+_FIELD_NAMES: dict[type[ChatEvent], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[ChatEvent]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def to_wire(event: ChatEvent) -> dict[str, Any]:
+    """The event as a wire JSON object (schema version 1)."""
+    out: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    for name in _field_names(type(event)):
+        value = getattr(event, name)
+        if name in _TIME_FIELDS:
+            value = None if value is None else format_time(value)
+        elif name == "emotes":
+            value = [
+                {"id": e.id, "name": e.name, "start": e.start, "end": e.end, "provider": e.provider}
+                for e in value
+            ]
+        elif name == "params" and isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, (Sentiment, ReplyParent)):
+            value = {f.name: getattr(value, f.name) for f in fields(value)}
+        out[name] = value
+    return out
+
+
+def from_wire(obj: dict[str, Any]) -> ChatEvent:
+    """Decode a wire JSON object; raises :class:`WireFormatError` naming what is wrong."""
+    if not isinstance(obj, dict):
+        raise WireFormatError("event must be a JSON object")
+    schema = obj.get("schema")
+    if schema != SCHEMA_VERSION:
+        raise WireFormatError(f"unsupported schema version {schema!r} (expected {SCHEMA_VERSION})")
+    kind = obj.get("kind")
+    if kind not in KINDS:
+        raise WireFormatError(f"unknown event kind {kind!r}")
+    cls = _CLASS_BY_KIND.get(kind, ServerEvent)
+    names = _field_names(cls)
+    values: dict[str, Any] = {}
+    try:
+        for name in names:
+            if name not in obj:
+                continue
+            value = obj[name]
+            if name in _TIME_FIELDS:
+                value = None if value is None else parse_time(value)
+            elif name == "emotes":
+                value = tuple(Emote(**e) for e in value)
+            elif name == "params" and isinstance(value, list):
+                value = tuple(value)
+            elif name == "sentiment" and value is not None:
+                value = Sentiment(**value)
+            elif name == "reply_parent" and value is not None:
+                value = ReplyParent(**value)
+            values[name] = value
+        if "received_at" not in values:
+            raise WireFormatError("event has no received_at")
+        return cls(**values)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise WireFormatError(f"invalid {kind} event: {exc}") from exc
+
+
+def dumps(event: ChatEvent) -> str:
+    """One compact JSON line, non-ASCII kept as is."""
+    return json.dumps(to_wire(event), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(line: str | bytes) -> ChatEvent:
+    """Decode one JSON line; raises :class:`WireFormatError` on anything malformed."""
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        raise WireFormatError(f"not JSON: {exc}") from exc
+    return from_wire(obj)
