@@ -21,6 +21,7 @@ from chatpulse.errors import ChatPulseError, ConfigError, ModelError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under chatpulse.cli, one-line help shown in `chatpulse --help`)
+    "bench": ("bench", "Run the benchmarks; print a table, write bench-results.json."),
     "parse": ("parse", "Raw IRC lines -> event JSONL."),
 }
 

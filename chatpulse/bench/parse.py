@@ -1,0 +1,47 @@
+"""``chatpulse bench parse``: ChatPulse's parser vs a naive ``str.split`` parse, same lines, one core."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from chatpulse.bench import BenchOptions, Measurement
+from chatpulse.irc.twitch import parse_line
+from chatpulse.sources.replay import iter_lines
+
+TARGET_LINES_PER_S = 200_000
+
+
+def naive_split_parse(line: str) -> tuple[dict[str, str], list[str]]:
+    """The baseline: what a quick script does (no unescaping, no validation, no typed event)."""
+    tags: dict[str, str] = {}
+    if line.startswith("@"):
+        block, _, line = line[1:].partition(" ")
+        for item in block.split(";"):
+            key, _, value = item.partition("=")
+            tags[key] = value
+    head, _, trailing = line.partition(" :")
+    return tags, [*head.split(" "), trailing]
+
+
+def _rate(lines: list[str], parse: Callable[[str], object], rounds: int) -> float:
+    best = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for line in lines:
+            parse(line)
+        best = max(best, len(lines) / (time.perf_counter() - started))
+    return best
+
+
+def run(options: BenchOptions) -> list[Measurement]:
+    lines = list(iter_lines(options.shared_data / "replay" / "xqcow-2019-09-15.irc.gz"))
+    rounds = 2 if options.quick else 7
+    ours = _rate(lines, lambda line: parse_line(line, 0, "replay"), rounds)
+    naive = _rate(lines, naive_split_parse, rounds)
+    return [
+        Measurement("parse", "chatpulse parse_line (xqcow, 5,000 lines)", ours, "lines/s",
+                    f">= {TARGET_LINES_PER_S:,}", ours >= TARGET_LINES_PER_S),
+        Measurement("parse", "naive str.split baseline (same lines)", naive, "lines/s"),
+        Measurement("parse", "chatpulse / naive", ours / naive, "ratio"),
+    ]  # fmt: skip

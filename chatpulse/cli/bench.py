@@ -1,0 +1,75 @@
+"""``chatpulse bench``: run benchmarks, print one table, write ``bench-results.json``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from chatpulse.bench import BENCHMARKS, BenchOptions, Measurement
+
+_DEFAULT_SHARED = Path("../shared/data")
+
+
+@click.command(name="bench", epilog="Benchmarks: " + ", ".join(BENCHMARKS))
+@click.argument("names", nargs=-1)
+@click.option(
+    "--shared-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=_DEFAULT_SHARED,
+    show_default=True,
+    help="Folder of the shared real-world captures.",
+)
+@click.option("--quick", is_flag=True, help="Smaller inputs: a smoke run, not a measurement.")
+@click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE", help="Benchmark-specific option.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("bench-results.json"),
+    show_default=True,
+    help="Where to write the results as JSON.",
+)
+def command(
+    names: tuple[str, ...], shared_data: Path, quick: bool, opts: tuple[str, ...], output: Path
+) -> None:
+    """Run benchmarks (all when NAMES is empty or 'all') and print one table.
+
+    \b
+    Example:
+      chatpulse bench parse
+    """
+    selected = list(BENCHMARKS) if not names or names == ("all",) else list(names)
+    unknown = [n for n in selected if n not in BENCHMARKS]
+    if unknown:
+        raise click.UsageError(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")
+    extra = {}
+    for opt in opts:
+        key, sep, value = opt.partition("=")
+        if not sep:
+            raise click.UsageError(f"--opt {opt!r} must be KEY=VALUE")
+        extra[key] = value
+    options = BenchOptions(shared_data=shared_data, quick=quick, extra=extra)
+    results: list[Measurement] = []
+    console = Console(stderr=True)
+    for name in selected:
+        console.print(f"[bold]bench {name}[/bold]: {BENCHMARKS[name]}")
+        module = importlib.import_module(f"chatpulse.bench.{name}")
+        results.extend(module.run(options))
+    _print_table(results)
+    output.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {output}")
+
+
+def _print_table(results: list[Measurement]) -> None:
+    table = Table(title="ChatPulse benchmarks")
+    for column in ("benchmark", "measurement", "value", "unit", "target", "met", "note"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for r in results:
+        met = "" if r.met is None else ("yes" if r.met else "NO")
+        table.add_row(r.benchmark, r.name, f"{r.value:,.2f}", r.unit, r.target, met, r.note)
+    Console(width=160).print(table)
