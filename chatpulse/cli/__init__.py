@@ -22,7 +22,9 @@ from chatpulse.errors import ChatPulseError, ConfigError, ModelError
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under chatpulse.cli, one-line help shown in `chatpulse --help`)
     "bench": ("bench", "Run the benchmarks; print a table, write bench-results.json."),
+    "emotes": ("emotes", "Third-party emotes (7TV, BTTV, FFZ): refresh the cache, list."),
     "parse": ("parse", "Raw IRC lines -> event JSONL."),
+    "tail": ("tail", "Live chat, human-readable, from Twitch, a recording or synthetic chat."),
 }
 
 
