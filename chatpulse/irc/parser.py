@@ -1,25 +1,51 @@
 """The IRCv3 message grammar: tags, prefix, command, params. Pure; no Twitch knowledge.
 
-Grammar (IRCv3 message-tags and RFC 1459 section 2.3.1, as Twitch sends it)::
+Grammar (IRCv3 message-tags, and RFC 1459 section 2.3.1 for the rest)::
 
     line    = [ "@" tags SPACE ] [ ":" prefix SPACE ] command *( SPACE middle ) [ SPACE ":" trailing ]
     command = 1*letter / 3digit
 
-The parser is strict where leniency would hide corruption (a doubled space, an empty tag block,
-a line holding CR or LF) and lenient where Twitch is known to be sloppy (tags without values,
-duplicate tag keys: the last one wins).
+Two dialects of SPACE:
+
+- **lenient** (the default of :func:`parse_irc`): RFC 1459 defines SPACE as one *or more* spaces,
+  so runs of spaces separate components and a trailing space ends the params (the behaviour the
+  ircdocs/parser-tests vectors require).
+- **strict** (what :func:`chatpulse.irc.twitch.parse_line` uses): exactly one space, as Twitch
+  always sends. On a Twitch connection a doubled or trailing space means a corrupted line, so it
+  is reported rather than guessed around (twitch-irc-rs rejects such lines the same way).
+
+Both dialects reject what no reading of the grammar allows: an empty tag block or prefix, a
+missing command, a command that is neither letters nor three digits, CR or LF inside the line.
+Tags are lenient in both: keys without a value, duplicate keys (the last one wins), escapes.
+Commands are returned upper-case (IRC command names are case-insensitive; twitch-irc-rs
+normalises them the same way), so callers can compare with ``==``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
 
 from chatpulse.errors import IrcParseError
 
 # IRCv3 message-tags, "Escaping values": \: -> ;  \s -> space  \\ -> \  \r -> CR  \n -> LF;
 # any other escaped character stands for itself, and a lone trailing backslash is dropped.
-_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
-_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_UNESCAPES: Final = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_ESCAPE_SEQUENCE: Final = re.compile(r"\\(.?)", re.DOTALL)
+_ESCAPES: Final = str.maketrans({";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"})
+
+# Commands Twitch sends all day: validating them is a set lookup instead of three string scans.
+_KNOWN_COMMANDS: Final = frozenset(
+    {
+        "PRIVMSG", "CLEARCHAT", "CLEARMSG", "USERNOTICE", "ROOMSTATE", "USERSTATE",
+        "GLOBALUSERSTATE", "NOTICE", "WHISPER", "JOIN", "PART", "HOSTTARGET", "RECONNECT",
+        "PING", "PONG", "CAP",
+    }
+)  # fmt: skip
+
+IrcParts = tuple[dict[str, str], str | None, str, list[str]]
+"""``(tags, prefix, command, params)`` as :func:`split_irc` returns them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +54,7 @@ class IrcMessage:
 
     tags: dict[str, str]
     prefix: str | None  # "nick!user@host", "tmi.twitch.tv", or None
-    command: str
+    command: str  # upper case
     params: list[str]
 
     @property
@@ -39,80 +65,100 @@ class IrcMessage:
         return self.prefix.partition("!")[0]
 
 
+def _unescape_match(match: re.Match[str]) -> str:
+    escaped = match.group(1)
+    return _UNESCAPES.get(escaped, escaped)
+
+
 def unescape_tag_value(value: str) -> str:
     """Undo IRCv3 tag-value escaping."""
     if "\\" not in value:
         return value
-    out: list[str] = []
-    i, n = 0, len(value)
-    while i < n:
-        ch = value[i]
-        if ch == "\\":
-            if i + 1 < n:
-                nxt = value[i + 1]
-                out.append(_UNESCAPES.get(nxt, nxt))
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    return _ESCAPE_SEQUENCE.sub(_unescape_match, value)
 
 
 def escape_tag_value(value: str) -> str:
     """Apply IRCv3 tag-value escaping (the inverse of :func:`unescape_tag_value`)."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in value)
+    return value.translate(_ESCAPES)
 
 
 def parse_tags(block: str) -> dict[str, str]:
-    """``a=b;c;d=e\\sf`` -> ``{"a": "b", "c": "", "d": "e f"}``; the last duplicate wins."""
+    """``a=b;c;d=e\\sf`` -> ``{"a": "b", "c": "", "d": "e f"}``; the last duplicate wins.
+
+    Keys are kept as sent (Twitch sends them lower-case); a key without ``=`` gets ``""``, which
+    IRCv3 makes equivalent to an empty value. Items with an empty key are dropped.
+    """
     tags: dict[str, str] = {}
     for item in block.split(";"):
         key, _, value = item.partition("=")
-        if not key:
-            continue
-        tags[key] = unescape_tag_value(value) if "\\" in value else value
+        tags[key] = value
+    if "" in tags:
+        del tags[""]
+    if "\\" in block:  # rare: unescape only when the block holds an escape at all
+        for key, value in tags.items():
+            if "\\" in value:
+                tags[key] = _ESCAPE_SEQUENCE.sub(_unescape_match, value)
     return tags
 
 
-def _valid_command(command: str) -> bool:
-    if command.isascii() and command.isalpha():
-        return True
-    return len(command) == 3 and command.isascii() and command.isdigit()
+def _check_command(command: str) -> str:
+    """The command upper-cased, or :class:`IrcParseError` if it is not letters or 3 digits."""
+    if command.isascii() and (command.isalpha() or (len(command) == 3 and command.isdigit())):
+        return command.upper()
+    raise IrcParseError(f"malformed command {command[:20]!r}")
 
 
-def parse_irc(line: str) -> IrcMessage:
-    """Parse one line (without its CRLF). Raises :class:`IrcParseError` saying what is wrong."""
+def split_irc(line: str, strict: bool = False) -> IrcParts:
+    """Parse one line (without its CRLF) into ``(tags, prefix, command, params)``.
+
+    The allocation-light core of :func:`parse_irc`, used directly on the hot path. ``strict``
+    selects the one-space dialect (see the module docstring). Raises :class:`IrcParseError`
+    saying what is wrong.
+    """
     if "\n" in line or "\r" in line:
         raise IrcParseError("line contains CR or LF")
-    rest = line
+    pos = 0
     tags: dict[str, str] = {}
-    if rest.startswith("@"):
-        block, sep, rest = rest[1:].partition(" ")
-        if not sep:
+    if line.startswith("@"):
+        end = line.find(" ")
+        if end < 0:
             raise IrcParseError("no space after tags")
-        if not block:
+        if end == 1:
             raise IrcParseError("empty tags declaration")
-        tags = parse_tags(block)
+        tags = parse_tags(line[1:end])
+        pos = end + 1
+        if not strict:
+            while line.startswith(" ", pos):
+                pos += 1
     prefix: str | None = None
-    if rest.startswith(":"):
-        prefix, sep, rest = rest[1:].partition(" ")
-        if not prefix:
-            raise IrcParseError("empty prefix")
-        if not sep:
+    if line.startswith(":", pos):
+        end = line.find(" ", pos)
+        if end < 0:
             raise IrcParseError("no space after prefix")
-    command, sep, rest = rest.partition(" ")
-    if not _valid_command(command):
-        raise IrcParseError(f"malformed command {command[:20]!r}")
-    params: list[str] = []
-    if sep:
-        middle, colon, trailing = rest.partition(" :") if not rest.startswith(":") else ("", ":", rest[1:])
-        if middle:
-            parts = middle.split(" ")
-            if "" in parts:
-                raise IrcParseError("too many spaces between parameters")
-            params = parts
-        elif not colon:
-            raise IrcParseError("too many spaces after command")
-        if colon:
-            params.append(trailing)
-    return IrcMessage(tags, prefix, command, params)
+        if end == pos + 1:
+            raise IrcParseError("empty prefix")
+        prefix = line[pos + 1 : end]
+        pos = end + 1
+    # No tag block or prefix holds a space, so the first " :" from here starts the trailing
+    # parameter; everything before it is the command and the middle parameters.
+    colon = line.find(" :", pos)
+    head = line[pos:] if colon < 0 else line[pos:colon]
+    params = head.split(" ")
+    if strict:
+        command = params[0]
+        if command not in _KNOWN_COMMANDS:
+            command = _check_command(command)
+        del params[0]
+        if "" in params:
+            raise IrcParseError("too many spaces between parameters")
+    else:
+        params = [param for param in params if param]
+        command = _check_command(params.pop(0) if params else "")
+    if colon >= 0:
+        params.append(line[colon + 2 :])
+    return tags, prefix, command, params
+
+
+def parse_irc(line: str, strict: bool = False) -> IrcMessage:
+    """Parse one line (without its CRLF). Raises :class:`IrcParseError` saying what is wrong."""
+    return IrcMessage(*split_irc(line, strict))
