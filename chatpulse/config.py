@@ -82,6 +82,23 @@ class DashboardSettings(_Section):
     port: int = Field(8080, ge=0, le=65535)
 
 
+class EmoteSettings(_Section):
+    """Third-party emotes (7TV, BTTV, FFZ): cache folder, refresh interval, API base URLs."""
+
+    cache_dir: Path | None = None  # None: user_cache_dir() / "emotes"
+    refresh_interval_s: float = Field(6 * 3600.0, gt=0)  # cached sets older than this are refetched
+    timeout_s: float = Field(10.0, gt=0)
+    seventv_api: str = "https://7tv.io/v3"
+    bttv_api: str = "https://api.betterttv.net/3"
+    ffz_api: str = "https://api.frankerfacez.com/v1"
+
+
+def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/chatpulse``, else ``~/.cache/chatpulse`` (XDG base-directory spec)."""
+    base = (os.environ if environ is None else environ).get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "chatpulse"
+
+
 class Settings(_Section):
     """The whole configuration tree (frozen)."""
 
@@ -90,6 +107,7 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     kafka: KafkaSettings = KafkaSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    emotes: EmoteSettings = EmoteSettings()
 
 
 ENV_ALIASES: dict[str, str] = {
