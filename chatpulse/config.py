@@ -43,6 +43,13 @@ class TwitchSettings(_Section):
     channels_per_connection: int = Field(50, ge=1, le=1000)
     joins_per_window: int = Field(20, ge=1)  # Twitch: 20 JOINs per 10 s per account
     join_window_s: float = Field(10.0, gt=0)
+    # EventSub WebSocket (--source eventsub|both): a user token with scope user:read:chat and the
+    # client id of the application it was issued to.
+    source: Literal["irc", "eventsub", "both"] = "irc"
+    client_id: str | None = None
+    eventsub_url: str = "wss://eventsub.wss.twitch.tv/ws"
+    helix_url: str = "https://api.twitch.tv/helix"
+    validate_url: str = "https://id.twitch.tv/oauth2/validate"
 
 
 class SentimentSettings(_Section):
@@ -115,6 +122,7 @@ ENV_ALIASES: dict[str, str] = {
     "PORT": "twitch.port",
     "NICKNAME": "twitch.nickname",
     "TOKEN": "twitch.token",
+    "TWITCH_CLIENT_ID": "twitch.client_id",
     "CHATPULSE_IRC_URL": "twitch.irc_url",
     "CHATPULSE_STORE": "store.dsn",
     "CLICKHOUSE_PASSWORD": "store.password",

@@ -55,7 +55,8 @@ class ServerClient:
 
     number: int
     send_raw: Callable[[str], None]
-    abort: Callable[[], None]
+    abort: Callable[[], None]  # cut the connection now (a crash, as the peer sees it)
+    finish: Callable[[], None]  # close after what was sent has gone out
     write_partial: Callable[[str], None]
     nick: str | None = None
     password: str | None = None
@@ -115,8 +116,7 @@ class TwitchIrcTestServer:
 
     async def stop(self) -> None:
         for client in self.clients:
-            if not client.closed:
-                client.abort()
+            client.abort()
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()
@@ -294,7 +294,7 @@ class TwitchIrcTestServer:
         client.closed = True
         client.closed_at = time.monotonic()
         if graceful:  # let the last NOTICE reach the client first
-            asyncio.get_running_loop().call_later(0.05, client.abort)
+            client.finish()
         else:
             client.abort()
 
@@ -316,7 +316,7 @@ class TwitchIrcTestServer:
         def abort() -> None:
             writer.transport.abort()
 
-        client = ServerClient(len(self.clients) + 1, write, abort, partial)
+        client = ServerClient(len(self.clients) + 1, write, abort, writer.close, partial)
         self.clients.append(client)
         self._track_current()
         framer = LineFramer()
@@ -332,6 +332,7 @@ class TwitchIrcTestServer:
             pass
         finally:
             self._close(client)
+            writer.close()
 
     async def _serve_ws(self, socket: ServerConnection) -> None:
         outbox: asyncio.Queue[str] = asyncio.Queue()
@@ -347,7 +348,10 @@ class TwitchIrcTestServer:
         def abort() -> None:
             socket.transport.abort()
 
-        client = ServerClient(len(self.clients) + 1, outbox.put_nowait, abort, lambda text: None)
+        def finish() -> None:
+            self._track(asyncio.create_task(socket.close()))
+
+        client = ServerClient(len(self.clients) + 1, outbox.put_nowait, abort, finish, lambda text: None)
         self.clients.append(client)
         sender = asyncio.create_task(pump())
         try:
