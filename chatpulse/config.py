@@ -60,6 +60,10 @@ class SentimentSettings(_Section):
     backend: Literal["onnx", "torch"] = "onnx"
     device: str = "cpu"
     batch_size: int = Field(64, ge=1)
+    max_length: int = Field(64, ge=8, le=512)  # transformer: tokens kept per message (chat is short)
+    emote_normalization: bool = True  # transformer: emotes -> emoji before the model (LUL -> 😂)
+    emote_map: Path | None = None  # transformer: extra emote<TAB>emoji TSV, overrides the shipped one
+    lexicon: Path | None = None  # lexicon: replaces the shipped Twitch lexicon TSV
 
 
 class StoreSettings(_Section):

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "Run the benchmarks; print a table, write bench-results.json."),
     "emotes": ("emotes", "Third-party emotes (7TV, BTTV, FFZ): refresh the cache, list."),
     "parse": ("parse", "Raw IRC lines -> event JSONL."),
+    "sentiment": ("sentiment", "Text lines or event JSONL -> the same with sentiment."),
+    "models": ("models", "Download or locate transformer sentiment models."),
     "tail": ("tail", "Live chat, human-readable, from Twitch, a recording or synthetic chat."),
 }
 

@@ -1,0 +1,63 @@
+"""Sentiment analysis: analyzers and the enrich step.
+
+- :class:`~chatpulse.sentiment.base.Analyzer` is the extension point (``analyze(batch)``).
+- ``lexicon`` (default): :class:`~chatpulse.sentiment.lexicon.LexiconAnalyzer`, VADER's rules
+  plus a Twitch lexicon; pure Python, no model files.
+- ``transformer``: :class:`~chatpulse.sentiment.transformer.TransformerAnalyzer`, any Hugging
+  Face sequence-classification model on ONNX Runtime or PyTorch (imported only when chosen).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from chatpulse.config import SentimentSettings
+from chatpulse.events import ChatEvent, MessageEvent, UserNoticeEvent
+from chatpulse.sentiment.base import Analyzer, MessageLike
+
+__all__ = ["Analyzer", "MessageLike", "create_analyzer", "enrich_events"]
+
+
+def create_analyzer(settings: SentimentSettings) -> Analyzer:
+    """The analyzer ``settings`` describe. Raises :class:`~chatpulse.errors.ModelError` (CLI exit
+    2) with a one-line how-to-get-it when a model, lexicon or backend library is missing."""
+    if settings.analyzer == "lexicon":
+        from chatpulse.sentiment.lexicon import LexiconAnalyzer
+
+        return LexiconAnalyzer(settings.lexicon)
+    from chatpulse.sentiment.emotes import load_emote_map
+    from chatpulse.sentiment.transformer import TransformerAnalyzer
+
+    return TransformerAnalyzer(
+        settings.model,
+        backend=settings.backend,
+        device=settings.device,
+        batch_size=settings.batch_size,
+        max_length=settings.max_length,
+        emote_map=load_emote_map(settings.emote_map) if settings.emote_normalization else None,
+    )
+
+
+def _scorable(event: ChatEvent) -> bool:
+    if isinstance(event, MessageEvent):
+        return event.kind == "message"
+    return isinstance(event, UserNoticeEvent) and bool(event.text)
+
+
+def enrich_events(events: Sequence[ChatEvent], analyzer: Analyzer) -> list[ChatEvent]:
+    """``events`` in order, chat messages (and user notices with text) with ``sentiment`` set;
+    every other event passes through unchanged. One ``analyze`` call for the whole batch."""
+    targets = [i for i, event in enumerate(events) if _scorable(event)]
+    if not targets:
+        return list(events)
+    messages: list[MessageLike] = []
+    for i in targets:
+        event = events[i]
+        assert isinstance(event, (MessageEvent, UserNoticeEvent))  # noqa: S101 - narrowed above
+        messages.append(event)
+    verdicts = analyzer.analyze(messages)
+    out = list(events)
+    for i, verdict in zip(targets, verdicts, strict=True):
+        out[i] = dataclasses.replace(events[i], sentiment=verdict)  # type: ignore[call-arg]
+    return out
