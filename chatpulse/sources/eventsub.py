@@ -233,6 +233,8 @@ class EventSubSource:
     # --- the Source protocol -----------------------------------------------------------------
 
     async def stream(self) -> AsyncIterator[SourceItem]:
+        if self._closed:
+            return
         self.token_info = await self._retrying(self._helix.validate)
         for event in await self._resolve_channels():
             yield event
@@ -378,8 +380,8 @@ class EventSubSource:
         except ConnectionClosed:
             pass
         code = conn.ws.close_code
-        reason = f"connection closed ({code} {_CLOSE_REASONS.get(code or 0, conn.ws.close_reason or '')})"
-        await queue.put(_Closed(conn, reason.replace(" )", ")")))
+        why = _CLOSE_REASONS.get(code or 0) or conn.ws.close_reason or "no reason given"
+        await queue.put(_Closed(conn, f"connection closed (code {code}: {why})"))
 
     async def _reconnect(self, url: str, queue: asyncio.Queue[_Item]) -> None:
         try:

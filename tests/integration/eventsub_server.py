@@ -188,6 +188,10 @@ class EventSubTestServer:
         doc["metadata"].update(subscription_type=sub_type, subscription_version="1")
         await session.send(doc)
 
+    async def close_session(self, session: ServerSession, code: int = 4005, reason: str = "") -> None:
+        """Close a session from the server side with one of Twitch's close codes."""
+        await session.ws.close(code, reason)
+
     async def wait_for_sessions(self, count: int, timeout: float = 5.0) -> ServerSession:
         async with asyncio.timeout(timeout):
             while len(self.sessions) < count:

@@ -225,6 +225,31 @@ async def test_keepalive_loss_reconnects_resubscribes_and_records_the_gap(
     assert got.channel == "pulsetest"
 
 
+async def test_connection_closed_by_twitch_is_reopened_and_resubscribed(
+    server: EventSubTestServer, connected: Collector
+) -> None:
+    await server.close_session(server.sessions[0], 4005)
+    gap = await connected.coverage("otherchan", "disconnected")
+    assert "4005" in gap.reason and "network timeout" in gap.reason
+    await connected.coverage("otherchan", "connected")
+    second = server.sessions[-1]
+    assert sum(r.body["transport"]["session_id"] == second.id for r in server.subscription_requests) == 10
+    other = for_channel(fixture("channel.chat.message.json"), "otherchan", "1002")
+    await server.notify(other)
+    got = await connected.next_matching(lambda e: e.kind == "message")
+    assert got.channel == "otherchan"
+
+
+async def test_close_ends_the_stream_promptly(server: EventSubTestServer) -> None:
+    collector = Collector(make_source(server))
+    await collector.coverage("pulsetest", "connected")
+    await collector.source.close()
+    async with asyncio.timeout(3):
+        await collector.task
+    async with asyncio.timeout(3):
+        await server.sessions[0].closed.wait()  # the socket was closed, not left open
+
+
 async def test_session_reconnect_reads_the_old_socket_until_the_new_one_is_welcomed(
     server: EventSubTestServer, connected: Collector
 ) -> None:
