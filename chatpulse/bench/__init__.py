@@ -14,6 +14,7 @@ from pathlib import Path
 BENCHMARKS: dict[str, str] = {
     # name: one-line description
     "parse": "IRC parse lines/s on the real xqcow capture vs a naive str.split parse",
+    "twitch": "TwitchIrcSource join time and memory for 1,000 channels on the local IRC test server",
     "sentiment": "msgs/s and macro-F1 of plain VADER, the lexicon and the transformer analyzer",
 }
 

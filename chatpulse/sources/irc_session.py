@@ -80,8 +80,10 @@ class IrcSession:
             while True:
                 serving = link.serving
                 requested = asyncio.ensure_future(link.reconnect_requested.wait())
-                await asyncio.wait({serving, requested}, return_when=asyncio.FIRST_COMPLETED)
-                requested.cancel()
+                try:
+                    await asyncio.wait({serving, requested}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    requested.cancel()
                 if serving.done():
                     log.warning("link %d: %s; reconnecting", link.number, link.end_reason)
                     self.host.counters.reconnects += 1
@@ -105,8 +107,10 @@ class IrcSession:
         try:
             new = await self._connect(retrying=False, dedup=dedup)
             settled = asyncio.ensure_future(new.settled.wait())
-            await asyncio.wait({settled, new.serving}, return_when=asyncio.FIRST_COMPLETED)
-            settled.cancel()
+            try:
+                await asyncio.wait({settled, new.serving}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                settled.cancel()
         finally:
             if old.serve_task is not None and not old.serve_task.done():
                 old.end_reason = "replaced after RECONNECT"
