@@ -22,10 +22,13 @@ from chatpulse.errors import ChatPulseError, ConfigError, ModelError
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under chatpulse.cli, one-line help shown in `chatpulse --help`)
     "bench": ("bench", "Run the benchmarks; print a table, write bench-results.json."),
+    "db": ("db", "Store administration: db migrate creates or upgrades the ClickHouse schema."),
     "emotes": ("emotes", "Third-party emotes (7TV, BTTV, FFZ): refresh the cache, list."),
     "parse": ("parse", "Raw IRC lines -> event JSONL."),
     "sentiment": ("sentiment", "Text lines or event JSONL -> the same with sentiment."),
     "models": ("models", "Download or locate transformer sentiment models."),
+    "query": ("query", "Run SQL on the store (chDB or ClickHouse); table, csv or jsonl."),
+    "report": ("report", "One channel's activity, sentiment, emotes, chatters, events, hype moments."),
     "tail": ("tail", "Live chat, human-readable, from Twitch, a recording or synthetic chat."),
 }
 

@@ -134,6 +134,11 @@ class ChdbStore:
             open_session: Any = session.Session
             self._session: Any = open_session(None if target.path == ":memory:" else target.path)
         except Exception as exc:  # chDB raises RuntimeError subclasses with ClickHouse's message
+            if "already initialized with path" in str(exc):
+                raise StoreError(
+                    f"cannot open chDB data folder {target.path}: this process already has another "
+                    "chDB folder open (chDB allows one per process; close the other store first)"
+                ) from None
             if "lock" in str(exc).lower():
                 raise StoreError(
                     f"chDB data folder {target.path} is in use by another process "

@@ -1,0 +1,188 @@
+"""``chatpulse report``: one channel's activity, sentiment, emotes, chatters, events and hype."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from typing import Any
+
+import click
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from chatpulse.cli.db import open_cli_store, store_options
+from chatpulse.config import CHANNEL_PATTERN
+from chatpulse.errors import ConfigError
+from chatpulse.events import format_time, parse_time
+from chatpulse.store.report import build_report, parse_duration
+
+_MAX_ROWS = 20  # activity rows shown; longer windows are bucketed
+_BAR = 30
+
+
+@click.command(name="report")
+@click.option("--channel", required=True, metavar="NAME", help="Channel login, e.g. xqcow.")
+@click.option("--since", default="1h", show_default=True, help="Window length: 90s, 15m, 1h, 1h30m, 2d.")
+@click.option(
+    "--until",
+    default=None,
+    metavar="TIME",
+    help="Window end, ISO-8601 UTC (default: the channel's newest stored message).",
+)
+@click.option("--all", "whole", is_flag=True, help="The channel's whole stored history.")
+@click.option("--top", type=click.IntRange(1, 100), default=10, show_default=True, help="Rows per top list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@store_options
+def command(
+    channel: str,
+    since: str,
+    until: str | None,
+    whole: bool,
+    top: int,
+    as_json: bool,
+    config_file: str | None,
+    store_dsn: str | None,
+) -> None:
+    """Report on one channel: messages/min, unique chatters, sentiment mix over time, top emotes,
+    top chatters, events timeline and hype moments.
+
+    The window ends at the channel's newest stored message (so a replayed recording reports on
+    its own last hour) or at --until, and reaches back --since.
+
+    \b
+    Examples:
+      chatpulse report --channel xqcow --since 15m
+      chatpulse report --channel xqcow --all --json > xqcow.json
+    """
+    channel = channel.lower().lstrip("#")
+    if not re.match(CHANNEL_PATTERN, channel):
+        raise ConfigError(f"invalid channel name {channel!r}: expected {CHANNEL_PATTERN}")
+    since_s = None if whole else parse_duration(since)
+    try:
+        until_ms = parse_time(until) if until else None
+    except ValueError:
+        raise ConfigError(f"invalid --until {until!r}: use ISO-8601, e.g. 2019-09-15T01:00:00Z") from None
+    store = open_cli_store(config_file, store_dsn)
+    try:
+        report = build_report(store, channel, since_s, until_ms, top=top)
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, default=str) + "\n")
+    elif report["empty"]:
+        click.echo(f"no messages stored for #{channel}", err=True)
+    else:
+        render(report, Console(highlight=False, markup=False, emoji=False))
+
+
+def render(report: dict[str, Any], console: Console) -> None:
+    """The report as terminal tables."""
+    t = report["totals"]
+    minutes = (report["until_ms"] - report["since_ms"]) / 60_000
+    console.print(
+        Text(f"#{report['channel']}  {report['since']} -> {report['until']}  ({minutes:,.0f} min)", "bold")
+    )
+    scored = (t.get("positive") or 0) + (t.get("neutral") or 0) + (t.get("negative") or 0)
+    mean = t.get("sentiment_mean")
+    console.print(
+        f"messages {t.get('messages', 0):,}  ({t.get('messages_per_minute', 0):,.1f}/min)   "
+        f"unique chatters {t.get('chatters', 0):,}   bits {t.get('bits', 0):,}   subs {t.get('subs', 0):,}   "
+        f"deleted {t.get('deleted', 0):,}   sentiment "
+        + (f"mean {mean:+.2f}, " if mean is not None else "")
+        + _mix_text(t.get("positive") or 0, t.get("neutral") or 0, t.get("negative") or 0, scored)
+    )
+    console.print(_activity_table(report))
+    console.print(_hype_table(report["hype_moments"]))
+    console.print(Group(_top_table("Top emotes", report["top_emotes"], "name", "uses"),
+                        _top_table("Top chatters", report["top_chatters"], "login", "messages")))  # fmt: skip
+    console.print(_events_table(report["events"]))
+
+
+def _mix_text(pos: int, neu: int, neg: int, scored: int) -> str:
+    if not scored:
+        return "not scored"
+    return f"{100 * pos / scored:.0f}% pos / {100 * neu / scored:.0f}% neu / {100 * neg / scored:.0f}% neg"
+
+
+def _activity_table(report: dict[str, Any]) -> Table:
+    since, until = report["since_ms"], report["until_ms"]
+    first_minute = since - since % 60_000
+    total_minutes = max(1, math.ceil((until - first_minute) / 60_000))
+    bucket = max(1, math.ceil(total_minutes / _MAX_ROWS))
+    rows: dict[int, dict[str, float]] = {}
+    for m in report["minutes"]:
+        start = first_minute + ((m["minute"] - first_minute) // (bucket * 60_000)) * bucket * 60_000
+        row = rows.setdefault(start, dict.fromkeys(("messages", "chatters", "pos", "neu", "neg"), 0.0))
+        row["messages"] += m["messages"]
+        row["chatters"] = max(row["chatters"], m["chatters"])
+        row["pos"] += m["positive"]
+        row["neu"] += m["neutral"]
+        row["neg"] += m["negative"]
+    peak = max((r["messages"] / bucket for r in rows.values()), default=1.0) or 1.0
+    table = Table(title=f"Activity ({bucket} min per row)", title_justify="left")
+    for name in ("from", "msgs/min", "", "peak chatters/min", "sentiment (+ / = / -)"):
+        table.add_column(name, justify="right" if name.startswith(("msgs", "peak")) else "left")
+    for start in range(first_minute, until, bucket * 60_000):
+        row = rows.get(start, dict.fromkeys(("messages", "chatters", "pos", "neu", "neg"), 0.0))
+        rate = row["messages"] / bucket
+        scored = row["pos"] + row["neu"] + row["neg"]
+        table.add_row(
+            format_time(start)[11:16] if total_minutes < 1440 else format_time(start)[:16],
+            f"{rate:,.1f}",
+            Text("█" * round(_BAR * rate / peak), "cyan"),
+            f"{row['chatters']:,.0f}",
+            _mix_bar(row["pos"], row["neu"], row["neg"], scored),
+        )
+    return table
+
+
+def _mix_bar(pos: float, neu: float, neg: float, scored: float) -> Text:
+    if not scored:
+        return Text("-", "dim")
+    width = 20
+    p, n = round(width * pos / scored), round(width * neg / scored)
+    text = Text()
+    text.append("█" * p, "green")
+    text.append("█" * max(0, width - p - n), "grey50")
+    text.append("█" * n, "red")
+    return text
+
+
+def _hype_table(moments: list[dict[str, Any]]) -> Table:
+    table = Table(title="Hype moments (far above the rolling 30-minute baseline)", title_justify="left")
+    for name in ("minute", "messages", "baseline", "score"):
+        table.add_column(name, justify="left" if name == "minute" else "right")
+    for m in moments:
+        table.add_row(format_time(m["minute"])[:16], f"{m['messages']:,}", f"{m['baseline']:,.0f}",
+                      f"{m['score']:.1f}")  # fmt: skip
+    if not moments:
+        table.add_row("none", "", "", "")
+    return table
+
+
+def _top_table(title: str, rows: list[dict[str, Any]], key: str, value: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(key)
+    table.add_column(value, justify="right")
+    for row in rows:
+        table.add_row(str(row[key]), f"{row[value]:,}")
+    return table
+
+
+def _events_table(events: list[dict[str, Any]]) -> Table:
+    table = Table(title="Events", title_justify="left")
+    for name in ("time", "kind", "who", "detail"):
+        table.add_column(name, overflow="fold")
+    for e in events:
+        kind = f"{e['kind']}/{e['notice_type']}" if e["notice_type"] else e["kind"]
+        who = e["target_user_login"] or e["user_login"]
+        detail = e["system_text"] or e["text"]
+        if e["ban_duration"] is not None:
+            detail = f"{e['ban_duration']} s {detail}".strip()
+        table.add_row(format_time(e["at"])[11:19], kind, who, detail)
+    if not events:
+        table.add_row("-", "none", "", "")
+    return table

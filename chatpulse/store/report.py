@@ -1,0 +1,86 @@
+"""``chatpulse report`` figures for one channel and time window, as one JSON-ready dict.
+
+The window: ``until`` defaults to the channel's newest stored message (for a live channel that
+is about now; for a replayed recording it is the recording's end, so ``--since 1h`` shows its
+last hour rather than an empty hour of today), and ``since`` counts back from ``until``. With no
+``since`` the window starts at the channel's first stored minute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any, Final
+
+from chatpulse.errors import ConfigError
+from chatpulse.events import format_time
+from chatpulse.store import Store, queries
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNIT_S: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``15m``, ``1h``, ``1h30m``, ``2d`` -> seconds; ConfigError on anything else."""
+    cleaned = text.strip().lower()
+    pos, total = 0, 0.0
+    for match in _DURATION_PART.finditer(cleaned):
+        if match.start() != pos:
+            break
+        total += float(match[1]) * _UNIT_S[match[2]]
+        pos = match.end()
+    if not cleaned or pos != len(cleaned) or total <= 0:
+        raise ConfigError(f"invalid duration {text!r}: use e.g. 90s, 15m, 1h, 1h30m, 2d")
+    return total
+
+
+def resolve_window(
+    store: Store, channel: str, since_s: float | None, until_ms: int | None
+) -> tuple[int, int] | None:
+    """``(since_ms, until_ms)`` for the report, or None when the channel has no messages."""
+    latest = queries.latest_message_ms(store, channel)
+    if latest is None:
+        return None
+    end = until_ms if until_ms is not None else latest + 1  # window end is exclusive
+    if since_s is not None:
+        return end - int(since_s * 1000), end
+    first = min(
+        (int(c["first_minute"]) for c in queries.channels(store) if c["channel"] == channel),
+        default=end - queries.MINUTE_MS,
+    )
+    return first, end
+
+
+def build_report(
+    store: Store,
+    channel: str,
+    since_s: float | None = None,
+    until_ms: int | None = None,
+    *,
+    top: int = 10,
+    events_limit: int = 50,
+) -> dict[str, Any]:
+    """Every figure of the report; ``{"channel", "empty": True}`` when nothing is stored."""
+    window = resolve_window(store, channel, since_s, until_ms)
+    if window is None:
+        return {"channel": channel, "empty": True}
+    since_ms, until_ms = window
+    series = queries.minute_series(store, channel, since_ms, until_ms)
+    totals = queries.totals(store, channel, since_ms, until_ms)
+    minutes = max(1.0, (until_ms - since_ms) / queries.MINUTE_MS)
+    totals["messages_per_minute"] = round(int(totals.get("messages") or 0) / minutes, 2)
+    hype = queries.hype_moments(store, channel, since_ms, until_ms)
+    return {
+        "channel": channel,
+        "empty": False,
+        "since": format_time(since_ms),
+        "until": format_time(until_ms),
+        "since_ms": since_ms,
+        "until_ms": until_ms,
+        "totals": totals,
+        "minutes": series,
+        "top_emotes": queries.top_emotes(store, channel, since_ms, until_ms, top),
+        "top_chatters": queries.top_chatters(store, channel, since_ms, until_ms, top),
+        "events": queries.events_timeline(store, channel, since_ms, until_ms, events_limit),
+        "hype_moments": [asdict(m) for m in hype],
+    }
