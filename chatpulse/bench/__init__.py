@@ -14,9 +14,10 @@ from pathlib import Path
 BENCHMARKS: dict[str, str] = {
     # name: one-line description
     "parse": "IRC parse lines/s on the real xqcow capture vs a naive str.split parse",
-    "synthetic": "synthetic chat lines/s; 7TV/BTTV/FFZ emote matching msgs/s vs a naive regex scan",
-    "twitch": "TwitchIrcSource join time and memory for 1,000 channels on the local IRC test server",
     "sentiment": "msgs/s and macro-F1 of plain VADER, the lexicon and the transformer analyzer",
+    "synthetic": "synthetic chat lines/s; 7TV/BTTV/FFZ emote matching msgs/s vs a naive regex scan",
+    "store": "ClickHouseSink rows/s vs a raw chDB columnar insert; report query latency on 10M messages",
+    "twitch": "TwitchIrcSource join time and memory for 1,000 channels on the local IRC test server",
 }
 
 
