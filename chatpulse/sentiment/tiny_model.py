@@ -47,19 +47,21 @@ def build_tiny_model(
     *,
     id2label: dict[int, str] | None = None,
     onnx_subdir: bool = False,
+    two_class: bool = False,
 ) -> Path:
     """Write the tiny model into ``folder`` (created) and return it.
 
     ``id2label`` renames the three outputs (order negative, neutral, positive), e.g. to test
-    ``LABEL_0..2``; ``onnx_subdir`` puts the graph at ``onnx/model.onnx`` as hub exports do.
+    ``LABEL_0..2``; ``onnx_subdir`` puts the graph at ``onnx/model.onnx`` as hub exports do;
+    ``two_class`` drops the neutral output (neutral words then give 50/50 logits).
     """
     folder.mkdir(parents=True, exist_ok=True)
     vocab = {token: i for i, token in enumerate((*SPECIAL, *TINY_WORDS))}
     _write_tokenizer(folder / "tokenizer.json", vocab)
     onnx_path = folder / ("onnx/model.onnx" if onnx_subdir else "model.onnx")
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_graph(onnx_path, vocab)
-    labels = id2label or TINY_LABELS
+    _write_graph(onnx_path, vocab, two_class)
+    labels = id2label or ({0: "negative", 1: "positive"} if two_class else TINY_LABELS)
     config = {
         "architectures": ["TinySentimentForSequenceClassification"],
         "model_type": "tiny-sentiment",
@@ -79,17 +81,20 @@ def _write_tokenizer(path: Path, vocab: dict[str, int]) -> None:
     tokenizer.save(str(path))
 
 
-def _write_graph(path: Path, vocab: dict[str, int]) -> None:
+def _write_graph(path: Path, vocab: dict[str, int], two_class: bool) -> None:
     onnx: Any = importlib.import_module("onnx")
     helper, tensor = onnx.helper, onnx.TensorProto
     embedding = np.zeros((len(vocab), 3), dtype=np.float32)
     embedding[vocab["[UNK]"]] = (0.0, 0.5, 0.0)  # unknown words lean neutral
     for word, vector in TINY_WORDS.items():
         embedding[vocab[word]] = vector
+    # Identity for three classes; for two, the neutral dimension feeds neither output.
+    weight = np.eye(3, dtype=np.float32)[:, [0, 2]] if two_class else np.eye(3, dtype=np.float32)
+    outputs = weight.shape[1]
     initializers = [
         onnx.numpy_helper.from_array(embedding, "embedding"),
-        onnx.numpy_helper.from_array(np.eye(3, dtype=np.float32), "weight"),
-        onnx.numpy_helper.from_array(np.zeros(3, dtype=np.float32), "bias"),
+        onnx.numpy_helper.from_array(weight, "weight"),
+        onnx.numpy_helper.from_array(np.zeros(outputs, dtype=np.float32), "bias"),
         onnx.numpy_helper.from_array(np.array([2], dtype=np.int64), "last_axis"),
         onnx.numpy_helper.from_array(np.array([1], dtype=np.int64), "time_axis"),
         onnx.numpy_helper.from_array(np.array(1e-6, dtype=np.float32), "epsilon"),
@@ -103,7 +108,7 @@ def _write_graph(path: Path, vocab: dict[str, int]) -> None:
         helper.make_node("ReduceSum", ["mask_3d", "time_axis"], ["count"], keepdims=0),  # [B, 1]
         helper.make_node("Add", ["count", "epsilon"], ["count_safe"]),
         helper.make_node("Div", ["summed", "count_safe"], ["mean"]),
-        helper.make_node("Gemm", ["mean", "weight", "bias"], ["logits"]),  # [B, 3]
+        helper.make_node("Gemm", ["mean", "weight", "bias"], ["logits"]),  # [B, outputs]
     ]
     graph = helper.make_graph(
         nodes,
@@ -112,7 +117,7 @@ def _write_graph(path: Path, vocab: dict[str, int]) -> None:
             helper.make_tensor_value_info("input_ids", tensor.INT64, ["batch", "sequence"]),
             helper.make_tensor_value_info("attention_mask", tensor.INT64, ["batch", "sequence"]),
         ],
-        [helper.make_tensor_value_info("logits", tensor.FLOAT, ["batch", 3])],
+        [helper.make_tensor_value_info("logits", tensor.FLOAT, ["batch", outputs])],
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])

@@ -282,7 +282,12 @@ class RuleScorer:
         token = self._span_emotes.get(name)
         if token is None:
             known = self._twitch_token(name) if self._twitch is not None else None
-            token = known or Token(name.lower(), in_lexicon=True, emote=True, repeatable=True)
+            if known is None:
+                # An emote we have no entry for keeps the meaning of the word it spells ("LOVE"),
+                # but as an emote: no caps emphasis, repeats merged.
+                word = self._build_token(name)
+                known = Token(word.lower, valence=word.valence, in_lexicon=True, emote=True, repeatable=True)
+            token = known
             self._span_emotes[name] = token
         return token
 
