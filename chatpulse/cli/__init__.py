@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "query": ("query", "Run SQL on the store (chDB or ClickHouse); table, csv or jsonl."),
     "report": ("report", "One channel's activity, sentiment, emotes, chatters, events, hype moments."),
     "tail": ("tail", "Live chat, human-readable, from Twitch, a recording or synthetic chat."),
+    "run": ("run", "The whole pipeline in one process: source -> sentiment -> store -> live dashboard."),
+    "dashboard": ("dashboard", "Serve the live dashboard for an existing store."),
 }
 
 

@@ -1,0 +1,58 @@
+"""``chatpulse dashboard``: serve the web dashboard for an existing store.
+
+A chDB data folder belongs to one process: while ``chatpulse run`` writes to a folder, this
+command cannot open it (``run`` serves the same dashboard itself). With a ClickHouse server any
+number of dashboards can read while sinks write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+from rich.console import Console
+
+from chatpulse.config import StoreSettings, load_settings
+
+
+@click.command(name="dashboard")
+@click.option(
+    "--store", "dsn", default=None, help="chdb:///path (default ./data/chatpulse) or clickhouse://..."
+)
+@click.option("--host", default=None, help="Bind address (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8080; 0 = any free port).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="chatpulse.yaml")
+def command(dsn: str | None, host: str | None, port: int | None, config_file: str | None) -> None:
+    """Serve the live dashboard and its JSON API (/api/...) for an existing store.
+
+    A chDB folder that a running `chatpulse run` holds cannot be opened here: `run` serves the
+    dashboard itself.
+
+    \b
+    Example:
+      chatpulse dashboard --store chdb:///./data/chatpulse --port 8080
+    """
+    settings = load_settings(
+        config_file, overrides={"store.dsn": dsn, "dashboard.host": host, "dashboard.port": port}
+    )
+    asyncio.run(_serve(settings.store, settings.dashboard.host, settings.dashboard.port))
+
+
+async def _serve(store_settings: StoreSettings, host: str, port: int) -> None:
+    from chatpulse.dashboard.app import create_app
+    from chatpulse.dashboard.server import bind, make_server, serve, url_of
+    from chatpulse.store import open_store
+
+    sock = bind(host, port)
+    store = open_store(store_settings)
+    try:
+        store.migrate()
+        server = make_server(create_app(store, host=host))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.shutdown_soon)
+        Console(stderr=True).print(f"[bold]ChatPulse dashboard:[/bold] {url_of(sock)}  (Ctrl-C to stop)")
+        await serve(server, sock)
+    finally:
+        store.close()

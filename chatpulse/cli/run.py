@@ -1,0 +1,256 @@
+"""``chatpulse run``: the whole pipeline in one process, with the live dashboard.
+
+Wiring only: pick the source, open the store, start the pipeline (:mod:`chatpulse.pipeline`),
+the dashboard (:mod:`chatpulse.dashboard`) and the status line (:mod:`chatpulse.status`), and
+own the signals: the first Ctrl-C or SIGTERM stops the source and drains every stage into the
+store; a second Ctrl-C exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import signal
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from chatpulse.config import Settings, load_settings
+from chatpulse.errors import ConfigError
+from chatpulse.pipeline import Pipeline, PipelineConfig
+from chatpulse.sources.base import RawLine, Source, SourceItem, now_ms
+from chatpulse.status import StatusLine
+
+DEMO_RATE = 200.0  # lines/s over all demo channels: busy, like a big streamer's chat
+DEMO_CHANNELS = 4
+
+
+class DemoSource:
+    """Synthetic chat for ``--demo``: first ``history_s`` of recent past (so the dashboard has a
+    baseline and hype moments from its first second), then live chat at ``rate``."""
+
+    name = "synthetic"
+
+    def __init__(self, channels: int, rate: float, history_s: float, seed: int = 0) -> None:
+        from chatpulse.sources.synthetic import SyntheticSource
+
+        self.channels, self.rate, self.history_s, self.seed = channels, rate, history_s, seed
+        self.live = SyntheticSource(channels=channels, rate=rate, seed=seed)
+        self._closed = False
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        from chatpulse.sources.synthetic import generate_lines
+
+        count = int(self.history_s * self.rate)
+        start = now_ms() - int(self.history_s * 1000)
+        # A different seed from the live part, so message ids never repeat.
+        for i, line in enumerate(generate_lines(count, self.channels, self.seed + 1, self.rate, start)):
+            if self._closed:
+                return
+            if i % 512 == 0:
+                await asyncio.sleep(0)
+            yield RawLine(line, now_ms())
+        async for item in self.live.stream():
+            yield item
+
+    async def close(self) -> None:
+        self._closed = True
+        await self.live.close()
+
+
+def _kafka_available() -> bool:
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("chatpulse.transport.kafka", "chatpulse.services")
+    )
+
+
+def _choose_source(
+    settings: Settings,
+    demo: bool,
+    channels: Sequence[str],
+    replay: str | None,
+    speed: str | None,
+    demo_history: float,
+) -> Source:
+    from chatpulse.sources.select import build_source, parse_speed
+
+    chosen = [
+        flag for flag, on in (("--demo", demo), ("--channel", bool(channels)), ("--replay", replay)) if on
+    ]
+    if len(chosen) > 1:
+        raise ConfigError(f"choose one source: {' and '.join(chosen)} cannot be combined")
+    if speed is not None and replay is None:
+        raise ConfigError("--speed only applies to --replay")
+    if demo:
+        return DemoSource(DEMO_CHANNELS, DEMO_RATE, demo_history)
+    if not chosen and not settings.twitch.channels:
+        raise ConfigError("no source: give --demo, --channel NAME (repeatable) or --replay FILE")
+    return build_source(settings, channels=channels, replay=replay, speed=parse_speed(speed))
+
+
+def _spool_dir(dsn: str) -> Path | None:
+    from chatpulse.store.dsn import ChdbTarget, parse_dsn
+
+    target = parse_dsn(dsn)
+    if isinstance(target, ChdbTarget) and target.path != ":memory:":
+        folder = Path(target.path).expanduser()
+        return folder.parent / f"{folder.name}.spool"
+    return None  # the sink's default folder
+
+
+@click.command(name="run")
+@click.option("--demo", is_flag=True, help="Synthetic multi-channel chat: no account, no network.")
+@click.option(
+    "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
+)
+@click.option("--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://.")
+@click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), help="Replay a recording.")
+@click.option("--speed", default=None, help="Replay pace: a factor (10) or 'max'. Default 1.")
+@click.option(
+    "--store", "dsn", default=None, help="chdb:///path (default ./data/chatpulse) or clickhouse://..."
+)
+@click.option("--kafka", "kafka_properties", type=click.Path(dir_okay=False), default=None,
+              help="Run the stages through Kafka (librdkafka client.properties).")  # fmt: skip
+@click.option("--no-dashboard", is_flag=True, help="Do not serve the web dashboard.")
+@click.option("--host", default=None, help="Dashboard bind address (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Dashboard port (default 8080; 0 = any free port).")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop by itself after this many seconds (drains and flushes first).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Parse/sentiment worker processes (default: one per core; 0 = a thread).")  # fmt: skip
+@click.option("--demo-history", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="With --demo: minutes of recent chat to generate first.")  # fmt: skip
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="chatpulse.yaml")
+def command(
+    demo: bool,
+    channels: tuple[str, ...],
+    irc_url: str | None,
+    replay: str | None,
+    speed: str | None,
+    dsn: str | None,
+    kafka_properties: str | None,
+    no_dashboard: bool,
+    host: str | None,
+    port: int | None,
+    duration: float | None,
+    workers: int | None,
+    demo_history: float,
+    config_file: str | None,
+) -> None:
+    """Read chat, score it, store it and serve the live dashboard, all in one process.
+
+    The status line on stderr shows rates per stage, queue depths, totals, errors and the
+    end-to-end latency. Ctrl-C (or SIGTERM) drains and flushes: everything received is stored.
+    A second Ctrl-C exits at once.
+
+    \b
+    Examples:
+      chatpulse run --demo                       # then open http://127.0.0.1:8080
+      chatpulse run --channel xqc --channel nymn
+      chatpulse run --replay ../shared/data/replay/xqcow-2019-09-15.irc.gz --speed max --no-dashboard
+    """
+    settings = load_settings(
+        config_file,
+        overrides={
+            "store.dsn": dsn, "twitch.irc_url": irc_url, "dashboard.host": host, "dashboard.port": port,
+        },
+    )  # fmt: skip
+    if kafka_properties is not None:
+        if not Path(kafka_properties).is_file():
+            raise ConfigError(f"--kafka {kafka_properties}: no such file")
+        if not _kafka_available():
+            raise ConfigError("--kafka is not available yet in this version; run without it (embedded mode)")
+    source = _choose_source(settings, demo, channels, replay, speed, demo_history * 60)
+    config = PipelineConfig() if workers is None else PipelineConfig(workers=workers)
+    asyncio.run(_run(settings, source, config, not no_dashboard, duration))
+
+
+async def _run(
+    settings: Settings, source: Source, config: PipelineConfig, dashboard: bool, duration: float | None
+) -> None:
+    from chatpulse.store import ClickHouseSink, open_store
+
+    sock = None
+    if dashboard:
+        from chatpulse.dashboard.server import bind
+
+        sock = bind(settings.dashboard.host, settings.dashboard.port)  # fail early on a taken port
+    store = open_store(settings.store)
+    try:
+        store.migrate()
+        sink = ClickHouseSink(
+            store, batch_size=config.flush_rows * 2, max_age_s=max(1.0, config.flush_age_s * 2),
+            spool_dir=_spool_dir(settings.store.dsn),
+        )  # fmt: skip
+        pipeline = Pipeline(source, sink, settings.sentiment, config)
+        await _supervise(pipeline, store, settings, sock, duration)
+    finally:
+        store.close()
+
+
+async def _supervise(
+    pipeline: Pipeline, store: Any, settings: Settings, sock: Any, duration: float | None
+) -> None:
+    console = Console(stderr=True)
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            console.print("[red]second interrupt: exiting now; unflushed chat may be lost[/red]")
+            os._exit(130)
+        console.print(
+            f"[yellow]{signal.Signals(signum).name}: stopping; draining and flushing "
+            "everything received (Ctrl-C again to exit at once)[/yellow]"
+        )
+        pipeline.stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+
+    background: list[asyncio.Task[Any]] = []
+    server = None
+    extra = ""
+    if sock is not None:
+        from chatpulse.dashboard.app import create_app
+        from chatpulse.dashboard.server import make_server, serve, url_of
+
+        app = create_app(store, status=pipeline.status_json, host=settings.dashboard.host)
+        server = make_server(app)
+        background.append(asyncio.create_task(serve(server, sock), name="dashboard"))
+        extra = f"dashboard {url_of(sock)}"
+        console.print(f"[bold]ChatPulse dashboard:[/bold] {url_of(sock)}  (Ctrl-C to stop)")
+    status = StatusLine(lambda: pipeline.snapshot(extra))
+    background.append(asyncio.create_task(status.run(), name="status"))
+    if duration is not None:
+        background.append(asyncio.create_task(_stop_after(pipeline, duration), name="duration"))
+    try:
+        await pipeline.run()
+    finally:
+        for task in background:
+            if task.get_name() != "dashboard":
+                task.cancel()
+        if server is not None:
+            server.shutdown_soon()
+        await asyncio.gather(*background, return_exceptions=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        status.final()
+        stats = pipeline.sink.stats
+        if stats.spool_pending:
+            console.print(
+                f"[yellow]{stats.spool_pending} batches wait in the spool {pipeline.sink.spool_dir}; "
+                "they are written on the next run[/yellow]"
+            )
+
+
+async def _stop_after(pipeline: Pipeline, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    pipeline.stop()

@@ -1,0 +1,436 @@
+// ChatPulse dashboard: polls the JSON API (/api/...) and redraws. No build step, no framework.
+// Chat text is untrusted: it only ever reaches the page through textContent, never innerHTML.
+"use strict";
+
+const PANEL_REFRESH_MS = 2000; // the issue asks for updates at least every 2 s
+const FEED_REFRESH_MS = 1000;
+const FEED_KEEP = 120;
+const DEFAULT_COMPARE = 4; // channels selected on first load
+const PALETTE = ["#9147ff", "#2fbf71", "#f5a524", "#3ba4f5", "#ef4e4e", "#e05cd0", "#5cd6c8", "#c9d64f"];
+const EVENT_STYLE = {
+  sub: ["#9147ff", "circle"], resub: ["#b18cff", "circle"], subgift: ["#e05cd0", "diamond"],
+  giftbomb: ["#ff5cf0", "star"], raid: ["#3ba4f5", "triangle-up"], bits: ["#f5a524", "hexagon"],
+  announcement: ["#5cd6c8", "square"], timeout: ["#f08c4e", "x"], ban: ["#ef4e4e", "x-thin-open"],
+  clear: ["#ff2d2d", "square-x"], deleted: ["#8a8f98", "cross"], gap: ["#8a8f98", "line-ew-open"],
+};
+const PLOT_LAYOUT = {
+  paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: "#c8c8d0", size: 11 },
+  margin: { l: 44, r: 14, t: 6, b: 30 }, showlegend: true,
+  legend: { orientation: "h", y: 1.12, x: 0, font: { size: 11 } },
+  xaxis: { type: "date", gridcolor: "#26262f", zeroline: false },
+  yaxis: { gridcolor: "#26262f", zeroline: false, rangemode: "tozero" },
+  hovermode: "x unified", uirevision: "keep",
+};
+const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+const state = {
+  channels: [], // [{channel, messages, last_at}], newest list from /api/channels
+  selected: [],
+  range: "15m",
+  custom: null, // {from, to} in ms when range == "custom"
+  paused: false,
+  feedAfter: null, // cursor: the newest feed message shown
+  feedKey: "",
+  colors: new Map(),
+};
+
+// ---- helpers -------------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined) continue;
+    if (key === "class") node.className = value;
+    else if (key === "style") node.style.cssText = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const fmtInt = (n) => Number(n).toLocaleString("en-US");
+const fmtScore = (s) => (s === null || s === undefined ? "–" : (s >= 0 ? "+" : "") + Number(s).toFixed(2));
+const pad = (n) => String(n).padStart(2, "0");
+function localTime(ms, withDate = false) {
+  const d = new Date(ms);
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return withDate ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}` : time;
+}
+// Plotly reads date strings as wall-clock time, so local strings show the viewer's time zone.
+const plotTime = (ms) => localTime(ms, true);
+const toInputValue = (ms) => plotTime(ms).replace(" ", "T");
+
+function colorOf(channel) {
+  if (!state.colors.has(channel)) state.colors.set(channel, PALETTE[state.colors.size % PALETTE.length]);
+  return state.colors.get(channel);
+}
+
+function query(extra = {}) {
+  const params = new URLSearchParams();
+  for (const channel of state.selected) params.append("channel", channel);
+  if (state.range === "custom" && state.custom) {
+    params.set("from", String(state.custom.from));
+    params.set("to", String(state.custom.to));
+  } else if (state.range !== "custom") {
+    params.set("range", state.range);
+  }
+  for (const [key, value] of Object.entries(extra)) if (value !== null && value !== undefined) params.set(key, value);
+  return params.toString();
+}
+
+async function api(path, extra) {
+  const response = await fetch(`/api/${path}?${query(extra)}`, { cache: "no-store" });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function setPanel(name, count) {
+  const panel = document.querySelector(`[data-panel="${name}"]`);
+  panel.dataset.state = count > 0 ? "ready" : "empty";
+  panel.dataset.count = String(count);
+}
+
+function emptyNote(container, text) {
+  container.replaceChildren(el("div", { class: "empty" }, text));
+}
+
+function plot(id, traces, layout = {}) {
+  const target = document.getElementById(id);
+  if (!window.Plotly) return;
+  if (target.querySelector(".empty")) target.replaceChildren();
+  const merged = {
+    ...PLOT_LAYOUT, ...layout,
+    xaxis: { ...PLOT_LAYOUT.xaxis, ...(layout.xaxis || {}) },
+    yaxis: { ...PLOT_LAYOUT.yaxis, ...(layout.yaxis || {}) },
+  };
+  window.Plotly.react(target, traces, merged, PLOT_CONFIG);
+}
+
+function clearPlot(id, text) {
+  const target = document.getElementById(id);
+  if (window.Plotly) window.Plotly.purge(target);
+  emptyNote(target, text);
+}
+
+// ---- channels ------------------------------------------------------------------------------
+
+async function loadChannels() {
+  const response = await fetch("/api/channels", { cache: "no-store" });
+  const body = await response.json();
+  state.channels = body.channels;
+  const known = new Set(state.channels.map((c) => c.channel));
+  state.selected = state.selected.filter((c) => known.has(c));
+  if (state.selected.length === 0) {
+    state.selected = state.channels.slice(0, DEFAULT_COMPARE).map((c) => c.channel);
+  }
+  renderChannels();
+  const waiting = state.channels.length === 0;
+  document.getElementById("waiting").classList.toggle("hidden", !waiting);
+  document.getElementById("kpis").classList.toggle("hidden", waiting);
+  document.querySelector(".grid").classList.toggle("hidden", waiting);
+  document.body.dataset.state = waiting ? "waiting" : "ready";
+  return !waiting;
+}
+
+function renderChannels() {
+  const nav = document.getElementById("channels");
+  const chips = state.channels.map((c) =>
+    el("button", {
+      class: "chip" + (state.selected.includes(c.channel) ? " selected" : ""),
+      "data-channel": c.channel,
+      title: `${fmtInt(c.messages)} messages stored`,
+      onclick: (event) => selectChannel(c.channel, event.shiftKey || event.ctrlKey || event.metaKey),
+    }, el("span", { class: "swatch", style: `background:${colorOf(c.channel)}` }), c.channel,
+    el("span", { class: "count" }, fmtInt(c.messages))));
+  nav.replaceChildren(el("span", { class: "label" }, "Channels"), ...chips,
+    el("span", { class: "hint" }, "click: one channel · shift-click: compare"));
+}
+
+function selectChannel(channel, toggle) {
+  if (toggle) {
+    state.selected = state.selected.includes(channel)
+      ? state.selected.filter((c) => c !== channel)
+      : [...state.selected, channel];
+    if (state.selected.length === 0) state.selected = [channel];
+  } else {
+    state.selected = [channel];
+  }
+  renderChannels();
+  resetFeed();
+  refreshNow();
+}
+
+// ---- panels --------------------------------------------------------------------------------
+
+function renderOverview(body) {
+  const t = body.totals;
+  document.getElementById("kpi-messages").textContent = fmtInt(t.messages);
+  document.getElementById("kpi-chatters").textContent = fmtInt(t.chatters);
+  document.getElementById("kpi-score").textContent = fmtScore(t.mean_score);
+  const total = Math.max(t.messages, 1);
+  const pct = (n) => `${Math.round((100 * n) / total)}%`;
+  document.getElementById("kpi-mix").replaceChildren(
+    el("span", { class: "pos" }, pct(t.positive)), " / ",
+    el("span", { class: "neu" }, pct(t.neutral)), " / ",
+    el("span", { class: "neg" }, pct(t.negative)));
+  const w = body.window;
+  const windowText = `${localTime(w.from, true)} → ${localTime(w.to)}`;
+  const kpiWindow = document.getElementById("kpi-window");
+  kpiWindow.textContent = windowText;
+  kpiWindow.dataset.from = String(w.from);
+  kpiWindow.dataset.to = String(w.to);
+  const kpis = document.getElementById("kpis");
+  kpis.dataset.state = t.messages > 0 ? "ready" : "empty";
+  kpis.dataset.messages = String(t.messages);
+  const dot = document.getElementById("live-dot");
+  dot.classList.toggle("paused", state.paused);
+  dot.classList.toggle("stale", !state.paused && !w.live);
+  dot.title = state.paused ? "paused" : w.live ? "live" : "no new chat in the last minute";
+}
+
+function renderSeries(body) {
+  const rows = body.series;
+  const bucketMin = body.window.bucket_s / 60;
+  const byChannel = new Map();
+  for (const row of rows) {
+    if (!byChannel.has(row.channel)) byChannel.set(row.channel, []);
+    byChannel.get(row.channel).push(row);
+  }
+  setPanel("messages", rows.length);
+  setPanel("chatters", rows.length);
+  setPanel("sentiment", rows.length);
+  document.getElementById("chatters-bucket").textContent = `per ${body.window.bucket_s} s`;
+  if (rows.length === 0) {
+    for (const id of ["chart-messages", "chart-chatters", "chart-sentiment"]) clearPlot(id, "No messages in this window.");
+    return;
+  }
+  const lines = (field, scale = 1) => [...byChannel].map(([channel, points]) => ({
+    type: "scatter", mode: "lines", name: channel, line: { color: colorOf(channel), width: 2, shape: "spline", smoothing: 0.4 },
+    x: points.map((p) => plotTime(p.t)), y: points.map((p) => p[field] * scale),
+  }));
+  plot("chart-messages", lines("messages", 1 / bucketMin), { yaxis: { title: { text: "msgs/min" } } });
+  plot("chart-chatters", lines("chatters"));
+
+  // Sentiment: the mix of all selected channels as stacked bars, each channel's mean as a line.
+  const buckets = new Map();
+  for (const row of rows) {
+    const b = buckets.get(row.t) || { positive: 0, neutral: 0, negative: 0 };
+    b.positive += row.positive; b.neutral += row.neutral; b.negative += row.negative;
+    buckets.set(row.t, b);
+  }
+  const times = [...buckets.keys()].sort((a, b) => a - b);
+  const share = (label) => times.map((t) => {
+    const b = buckets.get(t);
+    return (100 * b[label]) / Math.max(b.positive + b.neutral + b.negative, 1);
+  });
+  const mix = [["positive", "#2fbf71"], ["neutral", "#4a4d55"], ["negative", "#ef4e4e"]].map(([label, color]) => ({
+    type: "bar", name: label, x: times.map(plotTime), y: share(label), marker: { color, opacity: 0.55 },
+    hovertemplate: `${label} %{y:.0f}%<extra></extra>`,
+  }));
+  const means = [...byChannel].map(([channel, points]) => ({
+    type: "scatter", mode: "lines", name: `${channel} mean`, yaxis: "y2",
+    line: { color: colorOf(channel), width: 2.5 }, x: points.map((p) => plotTime(p.t)), y: points.map((p) => p.mean_score),
+  }));
+  plot("chart-sentiment", [...mix, ...means], {
+    barmode: "stack", bargap: 0.05,
+    yaxis: { title: { text: "% of messages" }, range: [0, 100] },
+    yaxis2: { overlaying: "y", side: "right", range: [-1, 1], zeroline: true, zerolinecolor: "#55555f", showgrid: false, title: { text: "mean" } },
+    margin: { l: 44, r: 40, t: 6, b: 30 },
+  });
+}
+
+function emoteIcon(emote) {
+  const box = el("span", { class: "icon" });
+  if (emote.image_url) {
+    const img = el("img", { src: emote.image_url, alt: emote.name, loading: "lazy", referrerpolicy: "no-referrer" });
+    // Offline or unknown id: fall back to the emote's name initials (the name is shown beside it).
+    img.addEventListener("error", () => box.replaceChildren(el("span", { class: "rank" }, emote.name.slice(0, 3))));
+    box.append(img);
+  } else {
+    box.append(el("span", { class: "rank" }, emote.name.slice(0, 3)));
+  }
+  return box;
+}
+
+function renderEmotes(body) {
+  const list = document.getElementById("emotes");
+  setPanel("emotes", body.emotes.length);
+  if (body.emotes.length === 0) return emptyNote(list, "No emotes used in this window.");
+  const top = body.emotes[0].uses;
+  list.replaceChildren(...body.emotes.map((e) => el("li", { "data-name": e.name, "data-uses": e.uses },
+    emoteIcon(e), el("span", { class: "name" }, e.name, el("small", {}, e.provider)),
+    el("span", { class: "value" }, fmtInt(e.uses)),
+    el("span", { class: "bar", style: `width:calc((100% - 90px) * ${e.uses / top})` }))));
+}
+
+function renderChatters(body) {
+  const list = document.getElementById("top-chatters");
+  setPanel("top-chatters", body.chatters.length);
+  if (body.chatters.length === 0) return emptyNote(list, "No chatters in this window.");
+  const top = body.chatters[0].messages;
+  list.replaceChildren(...body.chatters.map((c, i) => el("li", { "data-login": c.user_login, "data-messages": c.messages },
+    el("span", { class: "icon" }, el("span", { class: "rank" }, `${i + 1}`)),
+    el("span", { class: "name" }, c.user_name || c.user_login,
+      el("small", {}, `${state.selected.length > 1 ? c.channel + " · " : ""}mood ${fmtScore(c.mean_score)}`)),
+    el("span", { class: "value" }, fmtInt(c.messages)),
+    el("span", { class: "bar", style: `width:calc((100% - 90px) * ${c.messages / top})` }))));
+}
+
+function renderEvents(body) {
+  const events = body.events;
+  setPanel("events", events.length);
+  if (events.length === 0) return clearPlot("chart-events", "No subs, raids, bits, bans or gaps in this window.");
+  const byType = new Map();
+  for (const e of events) {
+    if (!byType.has(e.type)) byType.set(e.type, []);
+    byType.get(e.type).push(e);
+  }
+  const traces = [...byType].map(([type, items]) => {
+    const [color, symbol] = EVENT_STYLE[type] || ["#c8c8d0", "circle"];
+    return {
+      type: "scatter", mode: "markers", name: `${type} (${items.length})`,
+      x: items.map((e) => plotTime(e.t)), y: items.map(() => type),
+      marker: { color, symbol, size: items.map((e) => Math.min(8 + 2 * Math.log2(1 + (e.amount || 1)), 22)), line: { width: 1, color } },
+      text: items.map((e) => `${e.channel}: ${e.detail}`), hovertemplate: "%{text}<extra></extra>",
+    };
+  });
+  plot("chart-events", traces, { hovermode: "closest", showlegend: true, yaxis: { type: "category", rangemode: "normal" }, margin: { l: 90, r: 14, t: 6, b: 30 } });
+}
+
+function renderHype(body) {
+  const box = document.getElementById("hype");
+  setPanel("hype", body.moments.length);
+  if (body.moments.length === 0) return emptyNote(box, "No spikes yet: a channel needs a few minutes of history for a baseline.");
+  box.replaceChildren(...body.moments.map((m) => el("div", { class: "hype-card", "data-channel": m.channel, "data-t": m.t },
+    el("span", { class: "ratio" }, `×${m.ratio.toFixed(1)}`),
+    el("div", { class: "when" }, `${m.channel} · ${localTime(m.t)}`),
+    el("div", { class: "meta" }, `${fmtInt(m.messages)} messages vs a baseline of ${m.baseline.toFixed(0)} per ${body.bucket_s} s · mood ${fmtScore(m.mean_score)}`),
+    el("ul", {}, ...m.top_messages.map((t) => el("li", {}, `${t.text} `, el("small", {}, `×${t.count}`)))),
+    el("div", { class: "emotes" }, ...m.top_emotes.map((e) => el("span", {}, emoteIcon(e), ` ${e.name} ×${e.uses}`))))));
+}
+
+function renderPipeline(body) {
+  const box = document.getElementById("pipeline");
+  const p = body.pipeline;
+  if (!p) { box.textContent = ""; return; }
+  const latency = p.latency_ms ? ` · p95 ${(p.latency_ms[1] / 1000).toFixed(2)} s` : "";
+  box.textContent = `${fmtInt(Math.round(p.rate_per_s))} msgs/s · ${fmtInt(p.stored)} stored${latency}${p.errors ? ` · ${fmtInt(p.errors)} errors` : ""}`;
+}
+
+// ---- feed ----------------------------------------------------------------------------------
+
+function resetFeed() {
+  state.feedAfter = null;
+  document.getElementById("feed").replaceChildren();
+}
+
+async function refreshFeed() {
+  const key = query();
+  if (key !== state.feedKey) { state.feedKey = key; resetFeed(); }
+  const body = await api("feed", { after: state.feedAfter, limit: 60 });
+  const list = document.getElementById("feed");
+  for (const m of body.messages) {
+    list.append(el("li", { class: m.label || "neutral", "data-id": m.id },
+      el("span", { class: "score" }, fmtScore(m.score)),
+      state.selected.length > 1 ? el("span", { class: "chan" }, m.channel) : null,
+      el("span", { class: "user", style: m.color ? `color:${m.color}` : null }, m.user_name || m.user_login),
+      m.text));
+    state.feedAfter = m.cursor;
+  }
+  while (list.children.length > FEED_KEEP) list.firstChild.remove();
+  if (body.messages.length) list.scrollTop = list.scrollHeight;
+  setPanel("feed", list.children.length);
+}
+
+// ---- loop ----------------------------------------------------------------------------------
+
+let panelTimer = null;
+let feedTimer = null;
+
+async function refresh() {
+  clearTimeout(panelTimer);
+  try {
+    fetch("/api/status", { cache: "no-store" }).then((r) => r.json()).then(renderPipeline).catch(() => {});
+    if (!(await loadChannels())) return;
+    const [overview, series, emotes, chatters, events, hype] = await Promise.all([
+      api("overview"), api("series"), api("emotes", { limit: 10 }), api("chatters", { limit: 10 }),
+      api("events", { limit: 500 }), api("hype", { limit: 6 }),
+    ]);
+    renderOverview(overview);
+    renderSeries(series);
+    renderEmotes(emotes);
+    renderChatters(chatters);
+    renderEvents(events);
+    renderHype(hype);
+    document.body.dataset.updated = String(Date.now());
+  } catch (error) {
+    console.error("refresh failed", error);
+  } finally {
+    if (!state.paused) panelTimer = setTimeout(refresh, PANEL_REFRESH_MS);
+  }
+}
+
+async function feedLoop() {
+  clearTimeout(feedTimer);
+  try {
+    if (state.channels.length) await refreshFeed();
+  } catch (error) {
+    console.error("feed failed", error);
+  } finally {
+    if (!state.paused) feedTimer = setTimeout(feedLoop, FEED_REFRESH_MS);
+  }
+}
+
+function refreshNow() {
+  refresh();
+  feedLoop();
+}
+
+function setupControls() {
+  const form = document.getElementById("custom-range");
+  for (const button of document.querySelectorAll("[data-range]")) {
+    button.addEventListener("click", () => {
+      for (const other of document.querySelectorAll("[data-range]")) other.classList.toggle("active", other === button);
+      state.range = button.dataset.range;
+      form.classList.toggle("hidden", state.range !== "custom");
+      if (state.range === "custom") {
+        const kpi = document.getElementById("kpi-window");
+        const to = Number(kpi.dataset.to) || Date.now();
+        const from = Number(kpi.dataset.from) || to - 3_600_000;
+        document.getElementById("custom-from").value = toInputValue(from);
+        document.getElementById("custom-to").value = toInputValue(to);
+        state.custom = { from, to };
+      }
+      resetFeed();
+      refreshNow();
+    });
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const from = new Date(document.getElementById("custom-from").value).getTime();
+    const to = new Date(document.getElementById("custom-to").value).getTime();
+    if (!(to > from)) return;
+    state.custom = { from, to };
+    resetFeed();
+    refreshNow();
+  });
+  const pause = document.getElementById("pause");
+  pause.addEventListener("click", () => {
+    state.paused = !state.paused;
+    pause.classList.toggle("active", state.paused);
+    pause.textContent = state.paused ? "Resume" : "Pause";
+    document.getElementById("live-dot").classList.toggle("paused", state.paused);
+    if (!state.paused) refreshNow();
+    else { clearTimeout(panelTimer); clearTimeout(feedTimer); }
+  });
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  setupControls();
+  refreshNow();
+});

@@ -1,0 +1,398 @@
+"""The embedded pipeline: source -> parse -> sentiment -> store, in one process. Wiring only.
+
+::
+
+    source.stream()  --RawLine-->  reader  --LineBatch-->  [raw queue]  --> dispatcher
+        --> process pool (parse_line + analyzer, per batch)  --> [in-flight queue, FIFO]
+        --> collector  --ProcessedBatch-->  [store queue]  --> store stage (one thread)
+        --> ClickHouseSink.add / flush  --> queryable
+
+- asyncio does the I/O (source, dashboard); CPU work runs off the event loop: parsing and
+  scoring in a pool of worker processes (one per core by default; ``workers=0`` runs them in a
+  thread instead, for small runs and tests), the sink's blocking store calls in one thread.
+- Every queue is a bounded :class:`~chatpulse.transport.memory.MemoryQueue` and at most
+  ``workers * 2`` batches are in the pool at once, so a slow store slows the reader, which
+  slows the source (back-pressure), instead of growing memory.
+- Batches leave the pool in the order they entered it, so moderation (CLEARMSG, bans) always
+  reaches the sink after the messages it targets.
+- :meth:`Pipeline.stop` (Ctrl-C, SIGTERM, ``--duration``) closes the source; every stage then
+  drains what it holds and the sink flushes: on return of :meth:`Pipeline.run` everything
+  received is in the store (or in the sink's on-disk spool if the store was failing).
+
+Latency is measured from each message's ``sent_at`` (the server's clock; for a replay, whose
+``sent_at`` is history, from ``received_at``) to the end of the flush that made it queryable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from chatpulse.config import SentimentSettings
+from chatpulse.events import ChatEvent, MessageEvent
+from chatpulse.irc.twitch import parse_line
+from chatpulse.sentiment import Analyzer, create_analyzer, enrich_events
+from chatpulse.sources.base import RawLine, Source
+from chatpulse.status import StatusSnapshot
+from chatpulse.store import ClickHouseSink
+from chatpulse.store.rows import EVENT_KINDS
+from chatpulse.transport.memory import MemoryQueue
+
+log = logging.getLogger(__name__)
+
+LIVE_SOURCES: Final = frozenset({"irc", "eventsub", "synthetic"})  # sent_at is "now"-ish
+LATENCY_SAMPLES: Final = 20_000
+HISTORY_AFTER_MS: Final = 60_000  # a live message received this much after it was sent is history
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """Sizes and timings; the defaults suit both a laptop demo and the throughput benchmark."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # 0 = a thread, no processes
+    batch_lines: int = 2000  # lines per work batch
+    batch_age_s: float = 0.1  # a partial batch leaves the reader after this long
+    queue_batches: int = 4  # size of the raw and store queues, in batches
+    flush_rows: int = 20_000  # the store stage flushes the sink at this many events ...
+    flush_age_s: float = 0.5  # ... or when the oldest unflushed event is this old
+
+
+@dataclass(frozen=True, slots=True)
+class LineBatch:
+    """Work for one pool task: raw lines with their receive times, and ready-made events."""
+
+    source: str
+    lines: list[str]
+    received_at: list[int]
+    events: list[ChatEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedBatch:
+    """What a pool task returns: the events worth storing, slimmed for the trip back."""
+
+    events: list[ChatEvent]
+    origins: list[int]  # per message: the time latency is measured from (ms)
+    lines: int
+    messages: int
+    errors: int  # lines that did not parse (ErrorEvents; still stored)
+    skipped: int  # events the store does not keep (join, part, ping, ...)
+
+
+# --- the pool task (runs in worker processes) ---------------------------------------------------
+
+
+def _origin(message: MessageEvent, live: bool) -> int:
+    """Where latency is measured from: the server's send time for live chat, except for history
+    (a demo's back-fill, a join's recent messages: sent long before it was received) and
+    replays, whose ``sent_at`` is the past; those are timed from their receipt."""
+    sent = message.sent_at
+    if live and sent is not None and sent >= message.received_at - HISTORY_AFTER_MS:
+        return sent
+    return message.received_at
+
+
+_analyzer: Analyzer | None = None
+
+
+def init_worker(settings: SentimentSettings, ignore_sigint: bool = True) -> None:
+    """Pool initializer: load the analyzer once per worker. Ctrl-C is the parent's business:
+    workers ignore SIGINT so a first Ctrl-C lets them finish the batches being drained."""
+    global _analyzer
+    if ignore_sigint:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _analyzer = create_analyzer(settings)
+
+
+def process_batch(batch: LineBatch) -> ProcessedBatch:
+    """Parse and score one batch. Pure apart from the worker's analyzer; never raises for bad
+    lines (they become ErrorEvents)."""
+    if _analyzer is None:
+        raise RuntimeError("process_batch called before init_worker")
+    source = batch.source
+    parsed = [parse_line(line, at, source) for line, at in zip(batch.lines, batch.received_at, strict=True)]
+    parsed.extend(batch.events)
+    kept: list[ChatEvent] = []
+    skipped = 0
+    for event in parsed:
+        if event.kind == "message" or event.kind in EVENT_KINDS:
+            kept.append(event)
+        else:
+            skipped += 1
+    enriched = enrich_events(kept, _analyzer)
+    out: list[ChatEvent] = []
+    origins: list[int] = []
+    live = source in LIVE_SOURCES
+    errors = messages = 0
+    for event in enriched:
+        if isinstance(event, MessageEvent):
+            messages += 1
+            origins.append(_origin(event, live))
+            # The store keeps neither tags nor raw text of a message: don't pickle them back.
+            event = dataclasses.replace(event, tags={}, raw=None)
+        elif event.kind == "error":
+            errors += 1
+        out.append(event)
+    return ProcessedBatch(out, origins, len(batch.lines), messages, errors, skipped)
+
+
+# --- the pipeline -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Counters:
+    lines: int = 0
+    parsed: int = 0
+    messages: int = 0
+    stored: int = 0  # events flushed to the store (messages and kept events)
+    parse_errors: int = 0
+    skipped: int = 0
+    source_events: int = 0  # ready-made events from the source (coverage)
+
+
+class Pipeline:
+    """Runs one source into one sink until the source ends or :meth:`stop` is called."""
+
+    def __init__(
+        self,
+        source: Source,
+        sink: ClickHouseSink,
+        sentiment: SentimentSettings,
+        config: PipelineConfig | None = None,
+    ) -> None:
+        self.source = source
+        self.sink = sink
+        self.sentiment = sentiment
+        self.config = config or PipelineConfig()
+        size = self.config.queue_batches
+        self.raw_queue: MemoryQueue[LineBatch] = MemoryQueue(size, "raw")
+        self.inflight: MemoryQueue[asyncio.Future[ProcessedBatch]] = MemoryQueue(
+            max(2, 2 * self.config.workers), "pool"
+        )
+        self.store_queue: MemoryQueue[ProcessedBatch] = MemoryQueue(size, "store")
+        self.counters = Counters()
+        self.latencies: deque[int] = deque(maxlen=LATENCY_SAMPLES)
+        self._stopping = asyncio.Event()
+        self._pending: list[RawLine | ChatEvent] = []
+        self._pending_since = 0.0
+        self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="chatpulse-store")
+        self.failure: BaseException | None = None
+        self.started = time.monotonic()
+        self._rate_marks: deque[tuple[float, int]] = deque([(self.started, 0)])
+
+    # -- control ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask for a graceful stop: the source is closed, every stage drains, the sink flushes."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def run(self) -> Counters:
+        """Run to the end; returns the counters. Raises what a stage could not recover from
+        (e.g. SourceError for refused credentials, StoreError when even the spool fails)."""
+        pool = self._make_pool()
+        try:
+            tasks = [
+                asyncio.create_task(self._read(), name="read"),
+                asyncio.create_task(self._dispatch(pool), name="dispatch"),
+                asyncio.create_task(self._collect(), name="collect"),
+                asyncio.create_task(self._store(), name="store"),
+            ]
+            watcher = asyncio.create_task(self._watch_stop(), name="stop-watcher")
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:
+                for task in tasks:
+                    task.cancel()
+                raise
+            finally:
+                watcher.cancel()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self._store_thread.shutdown(wait=True)
+        return self.counters
+
+    def _make_pool(self) -> Executor:
+        if self.config.workers <= 0:
+            init_worker(self.sentiment, ignore_sigint=False)
+            return ThreadPoolExecutor(1, thread_name_prefix="chatpulse-work")
+        # spawn, not fork: the parent holds chDB and threads, which a fork must not copy.
+        return ProcessPoolExecutor(
+            self.config.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(self.sentiment,),
+        )
+
+    async def _watch_stop(self) -> None:
+        await self._stopping.wait()
+        await self.source.close()
+
+    # -- stages -----------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        flusher = asyncio.create_task(self._flush_aged())
+        try:
+            async for item in self.source.stream():
+                if not self._pending:
+                    self._pending_since = time.monotonic()
+                self._pending.append(item)
+                if len(self._pending) >= self.config.batch_lines:
+                    await self._send_pending()
+                if self._stopping.is_set():
+                    break
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self._send_pending()
+            await self.raw_queue.close()
+
+    async def _flush_aged(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.batch_age_s / 2)
+            if self._pending and time.monotonic() - self._pending_since >= self.config.batch_age_s:
+                await self._send_pending()
+
+    async def _send_pending(self) -> None:
+        items, self._pending = self._pending, []
+        if not items:
+            return
+        lines: list[str] = []
+        received: list[int] = []
+        events: list[ChatEvent] = []
+        for item in items:
+            if isinstance(item, RawLine):
+                lines.append(item.line)
+                received.append(item.received_at)
+            else:
+                events.append(item)
+        self.counters.lines += len(lines)
+        self.counters.source_events += len(events)
+        await self.raw_queue.put(LineBatch(self.source.name, lines, received, events))
+
+    async def _dispatch(self, pool: Executor) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async for batch in self.raw_queue:
+                await self.inflight.put(loop.run_in_executor(pool, process_batch, batch))
+        finally:
+            await self.inflight.close()
+
+    async def _collect(self) -> None:
+        try:
+            async for future in self.inflight:
+                result = await future
+                self.counters.parsed += result.lines
+                self.counters.messages += result.messages
+                self.counters.parse_errors += result.errors
+                self.counters.skipped += result.skipped
+                await self.store_queue.put(result)
+        finally:
+            await self.store_queue.close()
+
+    async def _store(self) -> None:
+        loop = asyncio.get_running_loop()
+        unflushed = 0
+        origins: list[int] = []
+        oldest = 0.0
+        while True:
+            batch: ProcessedBatch | None = None
+            if self.store_queue.depth or self.store_queue.closed:
+                batch = await self.store_queue.get()
+                if batch is None:
+                    break
+            if batch is not None and batch.events:
+                if not unflushed:
+                    oldest = time.monotonic()
+                await loop.run_in_executor(self._store_thread, self.sink.add, batch.events)
+                unflushed += len(batch.events)
+                origins.extend(batch.origins)
+            due = unflushed and (
+                unflushed >= self.config.flush_rows or time.monotonic() - oldest >= self.config.flush_age_s
+            )
+            if due:
+                await loop.run_in_executor(self._store_thread, self.sink.flush)
+                self._flushed(unflushed, origins)
+                unflushed, origins = 0, []
+            elif batch is None:
+                await asyncio.sleep(0.05)
+                await loop.run_in_executor(self._store_thread, self.sink.poll)
+        await loop.run_in_executor(self._store_thread, self.sink.close)
+        self._flushed(unflushed, origins)
+
+    def _flushed(self, count: int, origins: Sequence[int]) -> None:
+        self.counters.stored += count
+        if origins:
+            now = time.time_ns() // 1_000_000
+            step = max(1, len(origins) // 2000)  # sample big batches: the status needs a shape
+            self.latencies.extend(now - origin for origin in origins[::step])
+
+    # -- status -----------------------------------------------------------------------------
+
+    def latency_ms(self) -> tuple[float, float] | None:
+        """(p50, p95) over the most recent latency samples; None before the first flush."""
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return float(ordered[len(ordered) // 2]), float(
+            ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        )
+
+    def snapshot(self, extra: str = "") -> StatusSnapshot:
+        c, stats = self.counters, self.sink.stats
+        errors = {"parse": c.parse_errors, "store": stats.failed_batches, "spooled": stats.spool_pending}
+        return StatusSnapshot(
+            totals={"read": c.lines + c.source_events, "scored": c.parsed, "stored": c.stored},
+            queues={
+                "raw": (self.raw_queue.depth, self.raw_queue.maxsize),
+                "pool": (self.inflight.depth, self.inflight.maxsize),
+                "store": (self.store_queue.depth, self.store_queue.maxsize),
+            },
+            errors=errors,
+            latency_ms=self.latency_ms(),
+            extra=extra,
+        )
+
+    def status_json(self) -> dict[str, Any]:
+        """The pipeline's state for the dashboard's ``/api/status``."""
+        c = self.counters
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return {
+            "source": self.source.name,
+            "elapsed_s": round(elapsed, 1),
+            "lines": c.lines,
+            "messages": c.messages,
+            "stored": c.stored,
+            "rate_per_s": round(self._recent_rate(), 1),
+            "errors": c.parse_errors + self.sink.stats.failed_batches,
+            "spool_pending": self.sink.stats.spool_pending,
+            "latency_ms": self.latency_ms(),
+            "queues": {
+                q.name: [q.depth, q.maxsize] for q in (self.raw_queue, self.inflight, self.store_queue)
+            },
+        }
+
+    def _recent_rate(self) -> float:
+        """Messages stored per second over the last few seconds."""
+        now = time.monotonic()
+        marks = self._rate_marks
+        marks.append((now, self.counters.stored))
+        while len(marks) > 2 and now - marks[0][0] > 5.0:
+            marks.popleft()
+        (then, before), (_, latest) = marks[0], marks[-1]
+        return (latest - before) / (now - then) if now - then > 0.5 else 0.0
