@@ -142,7 +142,7 @@ class TailStats:
     """What ``tail`` saw; filled in as it goes, so it is complete even after Ctrl-C."""
 
     kinds: Counter[str] = field(default_factory=Counter)
-    gaps: int = 0  # coverage "disconnected" events
+    gaps: int = 0  # coverage "disconnected" events before tail itself stopped the source
 
     def summary(self) -> str:
         return (
@@ -161,6 +161,7 @@ async def tail(
 ) -> TailStats:
     """Print ``source`` until it ends or ``duration`` passes; errors of the source propagate."""
     stats = stats if stats is not None else TailStats()
+    stopping = False
 
     async def consume() -> None:
         async for item in source.stream():
@@ -168,8 +169,8 @@ async def tail(
                 item if isinstance(item, ChatEvent) else parse_line(item.line, item.received_at, source.name)
             )
             stats.kinds[event.kind] += 1
-            if isinstance(event, CoverageEvent) and event.state == "disconnected":
-                stats.gaps += 1
+            if isinstance(event, CoverageEvent) and event.state == "disconnected" and not stopping:
+                stats.gaps += 1  # ones caused by our own close() at --duration are not gaps
             line = render_event(event, tz, show_all)
             if line is not None:
                 console.print(line, soft_wrap=True)
@@ -178,6 +179,7 @@ async def tail(
     try:
         done, _ = await asyncio.wait({task}, timeout=duration)
         if not done:
+            stopping = True
             await source.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(task), _CLOSE_GRACE_S)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -43,7 +44,8 @@ class IrcTimings:
 
     connect_timeout_s: float = 10.0
     login_timeout_s: float = 10.0
-    join_timeout_s: float = 10.0  # no ROOMSTATE within this after the JOIN: join failed
+    join_timeout_s: float = 10.0  # no ROOMSTATE within this after the JOIN: try again
+    join_attempts: int = 3  # JOINs sent per channel before it counts as failed
     idle_ping_s: float = 60.0  # silence before we PING the server ourselves
     pong_timeout_s: float = 10.0  # silence after our PING before the link counts as dead
     backoff_base_s: float = 1.0
@@ -118,9 +120,11 @@ class IrcLink:
         self.joined: set[str] = set()
         self.reconnect_requested = asyncio.Event()
         self.settled = asyncio.Event()  # every JOIN sent so far answered (joined or failed)
-        self.end_reason = "closed"
+        self.end_reason = "source stopped"  # replaced when the link ends for another reason
         self.dedup = dedup  # message ids seen, while two links overlap; None otherwise
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._attempts: Counter[str] = Counter()
+        self._wanted: set[str] = set()
         self._join_tasks: set[asyncio.Task[None]] = set()
         self._ping_pending = False
         self.serve_task: asyncio.Task[None] | None = None  # set by the session once logged in
@@ -178,6 +182,7 @@ class IrcLink:
 
     def start_joins(self, channels: list[str], wanted: set[str]) -> None:
         """JOIN ``channels`` in the background, paced; skip any no longer ``wanted`` by then."""
+        self._wanted = wanted
         if not channels:
             self.settled.set()
             return
@@ -204,9 +209,16 @@ class IrcLink:
             self._maybe_settled()
 
     def _join_timed_out(self, channel: str) -> None:
-        if self._pending.pop(channel, None) is not None:
-            self.host.join_failed(channel, "no ROOMSTATE within join timeout")
-            self._maybe_settled()
+        if self._pending.pop(channel, None) is None:
+            return
+        # Twitch drops JOINs over its rate limit without a word, so silence earns a retry.
+        self._attempts[channel] += 1
+        if self._attempts[channel] < self.host.timings.join_attempts and channel in self._wanted:
+            log.info("link %d: no answer to JOIN #%s; trying again", self.number, channel)
+            self.start_joins([channel], self._wanted)
+        else:
+            self.host.join_failed(channel, f"no ROOMSTATE after {self._attempts[channel]} JOINs")
+        self._maybe_settled()
 
     def _maybe_settled(self) -> None:
         if not self._pending and not self._join_tasks - {asyncio.current_task()}:

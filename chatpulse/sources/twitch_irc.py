@@ -71,7 +71,9 @@ class TwitchIrcSource:
         self.login = build_login(settings)
         self.timings = timings or IrcTimings()
         self.counters = IrcCounters()
-        self.pacer = JoinPacer(settings.joins_per_window, settings.join_window_s)
+        # The server counts JOINs by arrival, and arrivals bunch up on the way: keep a margin.
+        margin = max(0.05 * settings.join_window_s, 0.1)
+        self.pacer = JoinPacer(settings.joins_per_window, settings.join_window_s + margin)
         self._per_connection = settings.channels_per_connection
         self._wanted: list[str] = list(normalize_channels(channels))
         self._sessions: list[IrcSession] = []

@@ -7,7 +7,7 @@ import logging
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,30 +127,48 @@ async def test_refused_token_raises_without_the_token(
     assert len(server.clients) == 1  # refused credentials are not retried
 
 
-def test_tail_with_refused_token_exits_1_without_printing_it(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.fixture
+def server_process() -> Iterator[str]:
+    """The test server in a child process (the CLI runs its own event loop); yields its URL."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "chatpulse.sources.testing_irc_server", "--port", "0"],
+        [sys.executable, "-m", "chatpulse.sources.testing_irc_server", "--port", "0", "--say-every", "0.1"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert server.stdout is not None
-        url = server.stdout.readline().split()[-1]
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("NICKNAME", "mybot")
-        monkeypatch.setenv("TOKEN", TOKEN)
-        with pytest.raises(SystemExit) as exited:
-            main(["tail", "--channel", "xqc", "--irc-url", url, "--duration", "5"])
-        out, err = capsys.readouterr()
-        assert exited.value.code == 1
-        assert "Twitch refused the login as mybot" in err
-        assert TOKEN not in out + err
+        yield server.stdout.readline().split()[-1]
     finally:
         server.terminate()
         server.wait(5)
         if server.stdout is not None:
             server.stdout.close()
+
+
+def test_tail_shows_live_chat_until_duration(
+    server_process: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    main(["tail", "--irc-url", server_process, "--channel", "#Demo", "--duration", "1", "--no-color"])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].endswith("#demo ── receiving chat")
+    chat = [line for line in lines if "#demo Viewer: test message" in line]
+    assert len(chat) >= 3
+    assert "0 coverage gaps" in err
+
+
+def test_tail_with_refused_token_exits_1_without_printing_it(
+    server_process: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NICKNAME", "mybot")
+    monkeypatch.setenv("TOKEN", TOKEN)  # the child server knows no token: every login is refused
+    with pytest.raises(SystemExit) as exited:
+        main(["tail", "--channel", "xqc", "--irc-url", server_process, "--duration", "5"])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 1
+    assert "Twitch refused the login as mybot" in err
+    assert TOKEN not in out + err
 
 
 async def test_joins_are_paced_to_the_limit_across_the_pool() -> None:
@@ -173,10 +191,14 @@ async def test_joins_are_paced_to_the_limit_across_the_pool() -> None:
 async def test_unpaced_joins_are_dropped_by_the_server_and_reported(caplog: pytest.LogCaptureFixture) -> None:
     channels = [f"chan{n}" for n in range(8)]
     async with TwitchIrcTestServer(joins_per_window=5, join_window_s=10) as server:
-        run = await start(server.url, channels, joins_per_window=100, join_window_s=10)
+        timings = IrcTimings(**{**FAST.__dict__, "join_timeout_s": 0.3})
+        run = await start(server.url, channels, timings, joins_per_window=100, join_window_s=10)
         await run.until(lambda: run.source.counters.join_failures == 3)
         failed = [(i.channel, i.reason) for i in run.items if isinstance(i, CoverageEvent) and i.reason]
-        assert failed == [(f"chan{n}", "join failed: no ROOMSTATE within join timeout") for n in (5, 6, 7)]
+        assert failed == [(f"chan{n}", "join failed: no ROOMSTATE after 3 JOINs") for n in (5, 6, 7)]
+        assert Counter(r.channel for r in server.joins if not r.accepted) == {
+            f"chan{n}": 3 for n in (5, 6, 7)
+        }
         assert "could not join #chan7" in caplog.text
         await run.stop()
 
@@ -269,7 +291,8 @@ async def test_dropped_connection_mid_line_loses_only_the_partial_line(server: T
 async def test_reconnect_opens_the_new_connection_before_dropping_the_old() -> None:
     # "slow" never gets a ROOMSTATE, so the hand-over waits its join timeout with both links up.
     async with TwitchIrcTestServer(unanswered={"slow"}) as server:
-        run = await start(server.url, ["alpha", "beta", "slow"])
+        timings = IrcTimings(**{**FAST.__dict__, "join_timeout_s": 0.3})
+        run = await start(server.url, ["alpha", "beta", "slow"], timings)
         await run.until(lambda: run.source.covered == {"alpha", "beta"} and run.source.counters.join_failures)
         old = only_client(server)
         first = server.say("alpha", "before reconnect")
