@@ -23,10 +23,10 @@ from chatpulse.sources.base import RawLine, SourceItem, now_ms
 def _open_text(path: str | Path) -> io.TextIOBase:
     if str(path) == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-    # The caller closes the returned wrapper, which closes these too.
-    raw = Path(path).open("rb")  # noqa: SIM115
-    head = raw.peek(2)[:2]
-    stream = gzip.open(raw) if head == b"\x1f\x8b" else raw  # noqa: SIM115
+    with Path(path).open("rb") as probe:
+        is_gzip = probe.read(2) == b"\x1f\x8b"
+    # The caller closes the returned wrapper, which closes the file it wraps.
+    stream = gzip.open(path, "rb") if is_gzip else Path(path).open("rb")  # noqa: SIM115
     return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
 
 
