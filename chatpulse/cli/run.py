@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import multiprocessing
 import os
 import signal
 from collections.abc import AsyncIterator, Sequence
@@ -205,6 +206,8 @@ async def _supervise(
         interrupts += 1
         if interrupts > 1:
             console.print("[red]second interrupt: exiting now; unflushed chat may be lost[/red]")
+            for child in multiprocessing.active_children():  # the worker pool must not outlive us
+                child.kill()
             os._exit(130)
         console.print(
             f"[yellow]{signal.Signals(signum).name}: stopping; draining and flushing "
