@@ -68,10 +68,14 @@ def _xqcow_messages(options: BenchOptions) -> list[MessageEvent]:
 
 
 def _copies(source: list[MessageEvent], count: int, tag: str, shift_ms: int) -> list[MessageEvent]:
+    """``count`` copies with fresh ids; each pass over the capture comes after the previous one,
+    so time moves forward as in live chat (new rows are newer than stored ones)."""
+    times = [m.sent_at or m.received_at for m in source]
+    cycle_ms = max(times) - min(times) + 1000
     out = []
     for i in range(count):
         m = source[i % len(source)]
-        sent = (m.sent_at or m.received_at) + shift_ms
+        sent = times[i % len(source)] + shift_ms + (i // len(source)) * cycle_ms
         out.append(replace(m, id=f"{m.id}-{tag}-{i}", sent_at=sent, received_at=sent))
     return out
 
