@@ -39,7 +39,19 @@ lint: install ## ruff + mypy --strict
 .PHONY: test
 test: install ## From a fresh clone: install, lint, type check, run every test (unit + integration)
 	$(MAKE) lint
-	$(BIN)/pytest -q tests
+	$(MAKE) kafka-up
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/pytest -q tests
+
+KAFKA_PORT ?= 9092
+KAFKA_CONTROLLER_PORT ?= 9093
+
+.PHONY: kafka-up
+kafka-up: ## Start the local Kafka 4 broker (KRaft, 127.0.0.1:$KAFKA_PORT; fetches jars with mvn once)
+	KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT) deploy/kafka/kafka-up.sh
+
+.PHONY: kafka-down
+kafka-down: ## Stop the local Kafka broker (data stays in deploy/kafka/run)
+	deploy/kafka/kafka-down.sh
 
 .PHONY: test-unit
 test-unit: install ## Unit tests only (no servers)

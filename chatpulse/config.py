@@ -84,6 +84,9 @@ class KafkaSettings(_Section):
     topic_deadletter: str = "chatpulse.chat.deadletter.v1"
     partitions: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
+    group_prefix: str = Field("chatpulse", min_length=1)  # consumer groups <prefix>-enrich, <prefix>-sink
+    spool_dir: Path = Path("data/kafka-spool")  # producer spool while the broker is unreachable
+    spool_max_mb: int = Field(1024, ge=1)  # per process; when full the source is slowed down
 
 
 class DashboardSettings(_Section):
