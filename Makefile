@@ -36,8 +36,12 @@ lint: install ## ruff + mypy --strict
 	$(BIN)/ruff format --check chatpulse tests
 	$(BIN)/mypy
 
+.PHONY: browser
+browser: ## Debian's headless Chromium for the dashboard browser test (installed when missing)
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
 .PHONY: test
-test: install ## From a fresh clone: install, lint, type check, run every test (unit + integration)
+test: install browser ## From a fresh clone: install, lint, type check, run every test (unit + integration)
 	$(MAKE) lint
 	$(MAKE) kafka-up
 	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/pytest -q tests

@@ -229,11 +229,11 @@ function renderSeries(body) {
     return (100 * b[label]) / Math.max(b.positive + b.neutral + b.negative, 1);
   });
   const mix = [["positive", "#2fbf71"], ["neutral", "#4a4d55"], ["negative", "#ef4e4e"]].map(([label, color]) => ({
-    type: "bar", name: label, x: times.map(plotTime), y: share(label), marker: { color, opacity: 0.55 },
+    type: "bar", name: label, showlegend: false, x: times.map(plotTime), y: share(label), marker: { color, opacity: 0.55 },
     hovertemplate: `${label} %{y:.0f}%<extra></extra>`,
   }));
   const means = [...byChannel].map(([channel, points]) => ({
-    type: "scatter", mode: "lines", name: `${channel} mean`, yaxis: "y2",
+    type: "scatter", mode: "lines", name: channel, yaxis: "y2",
     line: { color: colorOf(channel), width: 2.5 }, x: points.map((p) => plotTime(p.t)), y: points.map((p) => p.mean_score),
   }));
   plot("chart-sentiment", [...mix, ...means], {
