@@ -32,6 +32,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -112,7 +113,16 @@ def init_worker(settings: SentimentSettings, ignore_sigint: bool = True) -> None
     global _analyzer
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _analyzer = create_analyzer(settings)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker must not outlive ``run`` (killed, or exited at a second Ctrl-C): once it is
+    re-parented, nobody will ever send it work again."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def process_batch(batch: LineBatch) -> ProcessedBatch:

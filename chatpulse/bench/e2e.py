@@ -1,0 +1,127 @@
+"""``chatpulse bench e2e``: the embedded ``run`` pipeline end to end (DESIGN.md section 8).
+
+1. Throughput: synthetic chat at full speed -> parse -> lexicon -> chDB, through the same
+   :class:`~chatpulse.pipeline.Pipeline` as ``chatpulse run`` (worker pool sized to the cores,
+   bounded queues), into a fresh chDB folder. Sustained msgs/s = lines stored / wall time from
+   the first to the last stored batch (pool start-up excluded, reported apart), with the peak
+   resident memory of the parent and of the biggest worker.
+2. Latency: the same pipeline fed at 1,000 lines/s (paced synthetic chat); the time from each
+   message's ``sent_at`` to the end of the flush that made it queryable, p50/p95.
+
+Options (``--opt key=value``): ``lines`` (throughput run size), ``latency_s`` (latency run
+length), ``workers``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from chatpulse.bench import BenchOptions, Measurement
+from chatpulse.config import SentimentSettings, StoreSettings
+from chatpulse.pipeline import Pipeline, PipelineConfig
+from chatpulse.sources.base import SourceItem
+from chatpulse.sources.synthetic import SyntheticSource
+from chatpulse.store import ClickHouseSink, Store, open_store
+
+TARGET_MSGS_PER_S = 50_000
+TARGET_P95_MS = 2000.0
+LATENCY_RATE = 1000.0
+
+
+class _Counted:
+    """A synthetic source that ends after ``count`` lines (SyntheticSource ends by time)."""
+
+    name = "synthetic"
+
+    def __init__(self, inner: SyntheticSource, count: int) -> None:
+        self.inner, self.count = inner, count
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        sent = 0
+        async for item in self.inner.stream():
+            yield item
+            sent += 1
+            if sent >= self.count:
+                return
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def _throughput(store: Store, spool: Path, lines: int, workers: int) -> tuple[float, float, float]:
+    sink = ClickHouseSink(store, batch_size=100_000, max_age_s=5.0, spool_dir=spool)
+    pipeline = Pipeline(
+        _Counted(SyntheticSource(channels=8, rate=None, seed=7), lines),
+        sink,
+        SentimentSettings(),
+        PipelineConfig(workers=workers),
+    )
+    started = time.perf_counter()
+    first_stored: float | None = None
+
+    async def watch() -> None:
+        nonlocal first_stored
+        while first_stored is None:
+            if pipeline.counters.stored:
+                first_stored = time.perf_counter()
+            await asyncio.sleep(0.01)
+
+    watcher = asyncio.create_task(watch())
+    counters = await pipeline.run()
+    ended = time.perf_counter()
+    watcher.cancel()
+    steady_from = first_stored or started
+    # The first flush already holds up to flush_rows lines: count them out of the steady rate.
+    first_batch = min(counters.stored, pipeline.config.flush_rows)
+    steady = (counters.stored - first_batch) / max(ended - steady_from, 1e-9)
+    return counters.stored / (ended - started), steady, steady_from - started
+
+
+async def _latency(store: Store, spool: Path, seconds: float, workers: int) -> tuple[float, float, int]:
+    sink = ClickHouseSink(store, batch_size=100_000, max_age_s=5.0, spool_dir=spool)
+    source = SyntheticSource(channels=8, rate=LATENCY_RATE, seed=11, duration=seconds)
+    pipeline = Pipeline(source, sink, SentimentSettings(), PipelineConfig(workers=workers))
+    await pipeline.run()
+    # Drop the first seconds: they include the worker pool's start-up, not the steady state.
+    samples = sorted(list(pipeline.latencies)[len(pipeline.latencies) // 10 :])
+    if not samples:
+        return float("nan"), float("nan"), 0
+    p50 = float(samples[len(samples) // 2])
+    p95 = float(samples[min(len(samples) - 1, int(len(samples) * 0.95))])
+    return p50, p95, pipeline.counters.messages
+
+
+def run(options: BenchOptions) -> list[Measurement]:
+    lines = int(options.extra.get("lines", 60_000 if options.quick else 400_000))
+    seconds = float(options.extra.get("latency_s", 8 if options.quick else 20))
+    workers = int(options.extra.get("workers", os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(prefix="chatpulse-bench-e2e-") as folder:
+        store = open_store(StoreSettings(dsn=f"chdb://{Path(folder) / 'db'}"))
+        try:
+            store.migrate()
+            overall, steady, startup = asyncio.run(
+                _throughput(store, Path(folder) / "spool1", lines, workers)
+            )
+            parent_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            worker_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            p50, p95, measured = asyncio.run(_latency(store, Path(folder) / "spool2", seconds, workers))
+        finally:
+            store.close()
+    note = f"{lines:,} synthetic lines, 8 channels, {workers} worker process(es)"
+    return [
+        Measurement("e2e", "run pipeline, sustained: synthetic -> parse -> lexicon -> chDB", steady, "msgs/s",
+                    f">= {TARGET_MSGS_PER_S:,}", steady >= TARGET_MSGS_PER_S, note),
+        Measurement("e2e", "run pipeline, overall incl. worker start-up", overall, "msgs/s",
+                    note=f"start-up {startup:.1f} s"),
+        Measurement("e2e", "peak RSS, parent process", parent_mib, "MiB"),
+        Measurement("e2e", "peak RSS, largest worker process", worker_mib, "MiB"),
+        Measurement("e2e", "latency sent_at -> queryable, p50 at 1k msgs/s", p50, "ms"),
+        Measurement("e2e", "latency sent_at -> queryable, p95 at 1k msgs/s", p95, "ms",
+                    f"<= {TARGET_P95_MS:,.0f}", p95 <= TARGET_P95_MS, f"{measured:,} msgs, {seconds:.0f} s"),
+    ]  # fmt: skip
