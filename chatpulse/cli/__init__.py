@@ -32,6 +32,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tail": ("tail", "Live chat, human-readable, from Twitch, a recording or synthetic chat."),
     "run": ("run", "The whole pipeline in one process: source -> sentiment -> store -> live dashboard."),
     "dashboard": ("dashboard", "Serve the live dashboard for an existing store."),
+    "ingest": ("ingest", "Kafka stage 1: a source -> parsed events on the raw topic."),
+    "enrich": ("enrich", "Kafka stage 2: raw topic -> sentiment -> enriched topic (scale out: N processes)."),
+    "sink": ("sink", "Kafka stage 3: enriched topic -> ClickHouse."),
 }
 
 

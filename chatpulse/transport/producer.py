@@ -227,6 +227,10 @@ class EventProducer:
         self.stats.respooled += 1
         self._enter_degraded(f"delivery failed: {error.name()}")
 
+    def mark_unreachable(self, reason: str) -> None:
+        """Spool from now on (e.g. the broker did not answer at start-up); probing starts now."""
+        self._enter_degraded(reason)
+
     def _enter_degraded(self, reason: str) -> None:
         if not self._degraded:
             self.stats.outages += 1

@@ -1,0 +1,132 @@
+"""``chatpulse ingest``: a source (live channels, a replay, synthetic chat) -> the raw Kafka topic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import click
+
+from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
+from chatpulse.config import Settings, load_settings
+from chatpulse.errors import TransportError
+from chatpulse.metrics import StageMetrics
+from chatpulse.services.ingest import IngestService
+from chatpulse.services.runtime import StatusLine, serve_metrics
+from chatpulse.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+
+@click.command(name="ingest")
+@click.option(
+    "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
+)
+@click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), help="Replay a recording.")
+@click.option("--speed", default=None, help="Replay pace: a factor (10) or 'max'. Default 1.")
+@click.option("--loop", is_flag=True, help="With --replay: start over at the end.")
+@click.option("--synthetic", is_flag=True, help="Synthetic multi-channel chat (no network).")
+@click.option("--rate", "synthetic_rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="With --synthetic: messages per second.")  # fmt: skip
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop by itself after this many seconds (flushes first).")  # fmt: skip
+@kafka_service_options
+def command(
+    channels: tuple[str, ...],
+    replay: str | None,
+    speed: str | None,
+    loop: bool,
+    synthetic: bool,
+    synthetic_rate: float | None,
+    duration: float | None,
+    properties_file: str | None,
+    bootstrap_servers: str | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    config_file: str | None,
+) -> None:
+    """Read chat, parse it and produce every event to the raw topic (key = channel).
+
+    While Kafka is unreachable events go to an on-disk spool (kafka.spool_dir) and are sent in
+    order when it returns; when the spool is full the source is read more slowly. Ctrl-C or
+    SIGTERM stops the source and flushes.
+
+    \b
+    Examples:
+      chatpulse ingest --channel xqc --channel nymn --metrics-port 9100
+      chatpulse ingest --replay ../shared/data/replay/xqcow-2019-09-15.irc.gz --speed max
+      KAFKA_PROPERTIES=client.properties chatpulse ingest --synthetic
+    """
+    from chatpulse.sources.select import build_source, parse_speed
+
+    settings = load_settings(config_file, overrides=kafka_overrides(properties_file, bootstrap_servers))
+    if speed is not None and replay is None:
+        raise click.UsageError("--speed only applies to --replay")
+    source = build_source(
+        settings,
+        channels=channels,
+        replay=replay,
+        speed=parse_speed(speed),
+        loop=loop,
+        synthetic=synthetic,
+        synthetic_rate=synthetic_rate,
+    )
+    asyncio.run(run_ingest(settings, source, duration, metrics_host, metrics_port))
+
+
+async def run_ingest(
+    settings: Settings,
+    source: Source,
+    duration: float | None = None,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+) -> IngestService:
+    """Run :class:`IngestService` until the source ends, ``duration`` passes or a signal arrives."""
+    from chatpulse.transport.kafka import client_config, ensure_topics, open_producer
+
+    config = client_config(settings.kafka)
+    producer, lock = open_producer(settings.kafka, config, "ingest")
+    try:
+        try:
+            ensure_topics(config, settings.kafka, timeout_s=10.0)
+        except TransportError as exc:
+            producer.mark_unreachable(str(exc))
+        service = IngestService(source, producer, settings.kafka.topic_raw)
+        metrics = StageMetrics("ingest", service.snapshot)
+        server = serve_metrics(
+            metrics,
+            metrics_host,
+            metrics_port,
+            lambda: (
+                not producer.degraded,
+                "ok" if not producer.degraded else "kafka unreachable: spooling",
+            ),  # fmt: skip
+        )
+        status = StatusLine("ingest", service.snapshot)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
+        timer = loop.call_later(duration, lambda: asyncio.ensure_future(service.stop())) if duration else None
+        ticker = asyncio.create_task(_tick(status))
+        try:
+            await service.run()
+        finally:
+            ticker.cancel()
+            if timer is not None:
+                timer.cancel()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            status.tick(final=True)
+            if server is not None:
+                server.stop()
+        return service
+    finally:
+        producer.close()
+        lock.release()
+
+
+async def _tick(status: StatusLine) -> None:
+    while True:
+        await asyncio.sleep(0.5)
+        status.tick()
