@@ -1,0 +1,3 @@
+# Type stub of the native accelerator chatpulse/irc/_fastirc.c (built only when a C compiler was
+# available at install time; chatpulse.irc.parser falls back to Python without it).
+def split_irc(line: str, strict: bool = False) -> tuple[dict[str, str], str | None, str, list[str]]: ...
