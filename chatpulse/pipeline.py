@@ -77,6 +77,7 @@ class LineBatch:
     lines: list[str]
     received_at: list[int]
     events: list[ChatEvent]
+    live: bool  # False for recorded or back-filled chat: latency is then timed from receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ def process_batch(batch: LineBatch) -> ProcessedBatch:
     enriched = enrich_events(kept, _analyzer)
     out: list[ChatEvent] = []
     origins: list[int] = []
-    live = source in LIVE_SOURCES
+    live = batch.live
     errors = messages = 0
     for event in enriched:
         if isinstance(event, MessageEvent):
@@ -257,7 +258,12 @@ class Pipeline:
     async def _read(self) -> None:
         flusher = asyncio.create_task(self._flush_aged())
         try:
+            history = getattr(self.source, "in_history", False)
             async for item in self.source.stream():
+                if history and not getattr(self.source, "in_history", False):
+                    history = False  # history ended: its lines leave in a batch of their own
+                    self._pending, backlog = [], self._pending
+                    await self._send_items(backlog, live=False)
                 if not self._pending:
                     self._pending_since = time.monotonic()
                 self._pending.append(item)
@@ -280,6 +286,11 @@ class Pipeline:
 
     async def _send_pending(self) -> None:
         items, self._pending = self._pending, []
+        # A source may be replaying history first (the demo's back-fill): it says so.
+        live = self.source.name in LIVE_SOURCES and not getattr(self.source, "in_history", False)
+        await self._send_items(items, live)
+
+    async def _send_items(self, items: list[RawLine | ChatEvent], live: bool) -> None:
         if not items:
             return
         lines: list[str] = []
@@ -293,7 +304,7 @@ class Pipeline:
                 events.append(item)
         self.counters.lines += len(lines)
         self.counters.source_events += len(events)
-        await self.raw_queue.put(LineBatch(self.source.name, lines, received, events))
+        await self.raw_queue.put(LineBatch(self.source.name, lines, received, events, live))
 
     async def _dispatch(self, pool: Executor) -> None:
         loop = asyncio.get_running_loop()

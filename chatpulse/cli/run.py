@@ -41,6 +41,7 @@ class DemoSource:
 
         self.channels, self.rate, self.history_s, self.seed = channels, rate, history_s, seed
         self.live = SyntheticSource(channels=channels, rate=rate, seed=seed)
+        self.in_history = history_s > 0  # read by the pipeline: no latency figures for history
         self._closed = False
 
     async def stream(self) -> AsyncIterator[SourceItem]:
@@ -55,6 +56,7 @@ class DemoSource:
             if i % 512 == 0:
                 await asyncio.sleep(0)
             yield RawLine(line, now_ms())
+        self.in_history = False
         async for item in self.live.stream():
             yield item
 
