@@ -70,6 +70,31 @@ fmt: install ## Format and autofix
 	$(BIN)/ruff format chatpulse tests
 	$(BIN)/ruff check --fix chatpulse tests
 
+# Airflow and Superset pin their own dependency sets: each lives in its own venv under deploy/.
+AIRFLOW_VENV := deploy/airflow/.venv
+SUPERSET_VENV := deploy/superset/.venv
+
+$(AIRFLOW_VENV)/.installed: deploy/airflow/requirements.txt deploy/airflow/constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r deploy/airflow/requirements.txt -c deploy/airflow/constraints.txt
+	$(AIRFLOW_VENV)/bin/pip install --quiet -e . -c deploy/airflow/constraints.txt
+	@touch $@
+
+.PHONY: airflow-venv
+airflow-venv: $(AIRFLOW_VENV)/.installed ## Airflow 3 + ChatPulse in deploy/airflow/.venv (DAGs and their test)
+
+$(SUPERSET_VENV)/.installed: deploy/superset/requirements.txt deploy/superset/constraints.txt
+	$(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/pip install --quiet -r deploy/superset/requirements.txt -c deploy/superset/constraints.txt
+	@touch $@
+
+.PHONY: superset-venv
+superset-venv: $(SUPERSET_VENV)/.installed ## Superset (pinned) in deploy/superset/.venv for the bundle test
+
+.PHONY: superset-bundle
+superset-bundle: ## Build deploy/superset/dist/chatpulse_superset.zip (import into Superset or Preset)
+	$(PYTHON) deploy/superset/build_bundle.py
+
 .PHONY: clean
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
