@@ -22,8 +22,8 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 import chatpulse_ops as ops  # noqa: E402
 import pendulum  # noqa: E402
-from airflow.sdk.exceptions import AirflowFailException  # noqa: E402
 from airflow.sdk import dag, task  # noqa: E402
+from airflow.sdk.exceptions import AirflowFailException  # noqa: E402
 from chatpulse_airflow import DEFAULT_ARGS, TAGS, prometheus_url, thresholds, window_ms  # noqa: E402
 
 
