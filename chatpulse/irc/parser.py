@@ -163,7 +163,7 @@ def split_irc(line: str, strict: bool = False) -> IrcParts:
 python_split_irc: Final = split_irc
 """The pure-Python :func:`split_irc`: the specification, and the fallback of the native one."""
 
-# The native twin (chatpulse/irc/_fastirc.c, same results and errors, ~5x faster) replaces it when
+# The native twin (chatpulse/irc/_fastirc.c, same results and errors, ~4x faster) replaces it when
 # it was built at install time, unless CHATPULSE_PURE_PYTHON=1 asks for the Python code.
 SPLIT_IRC_IMPLEMENTATION = "python"
 if os.environ.get("CHATPULSE_PURE_PYTHON", "") in ("", "0"):
