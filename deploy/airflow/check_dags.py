@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_FOLDER))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag  # type: ignore[import-not-found, unused-ignore]
 
     bag = DagBag(dag_folder=str(DAGS_FOLDER))
     out: dict[str, Any] = {
