@@ -36,6 +36,7 @@ from chatpulse.events import (
 )
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import Source
+from chatpulse.sources.channels import read_channel_file
 from chatpulse.sources.select import build_source, parse_speed
 
 # Shown only with --all: protocol chatter a human watching chat does not need.
@@ -198,6 +199,10 @@ async def tail(
 @click.option(
     "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
 )
+@click.option("--channels-file", type=click.Path(dir_okay=False), default=None,
+              help="File of channel names, one per line (# comments).")  # fmt: skip
+@click.option("--source", "live_source", type=click.Choice(["irc", "eventsub", "both"]), default=None,
+              help="Live chat path: IRC (default), EventSub, or both deduplicated.")  # fmt: skip
 @click.option("--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://.")
 @click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Replay a recording (plain, .gz, JSON array, recent-messages JSON).")  # fmt: skip
@@ -213,6 +218,8 @@ async def tail(
 @click.option("--color/--no-color", default=None, help="Colours (default: when stdout is a terminal).")
 def command(
     channels: tuple[str, ...],
+    channels_file: str | None,
+    live_source: str | None,
     irc_url: str | None,
     replay: str | None,
     speed: str | None,
@@ -232,7 +239,9 @@ def command(
       chatpulse tail --replay ../shared/data/replay/xqcow-2019-09-15.irc.gz --speed max
       chatpulse tail --synthetic --duration 10
     """
-    settings = load_settings(config_file, overrides={"twitch.irc_url": irc_url})
+    settings = load_settings(config_file, overrides={"twitch.irc_url": irc_url, "twitch.source": live_source})
+    if channels_file is not None:
+        channels = channels + read_channel_file(channels_file)
     source = build_source(
         settings, channels=channels, replay=replay, speed=parse_speed(speed), loop=loop,
         synthetic=synthetic, synthetic_rate=rate,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from chatpulse.config import CHANNEL_PATTERN
 from chatpulse.errors import ConfigError
@@ -26,3 +27,25 @@ def normalize_channel(name: str) -> str:
 def normalize_channels(names: Iterable[str]) -> tuple[str, ...]:
     """Every name normalized, duplicates dropped, first-seen order kept."""
     return tuple(dict.fromkeys(normalize_channel(name) for name in names))
+
+
+def read_channel_file(path: str | Path) -> tuple[str, ...]:
+    """Channel names from a text file: one per line (or comma-separated), ``#`` starts a comment.
+
+    Lets an operator keep thousands of channels in one place (``--channels-file``); every name is
+    validated like a ``--channel`` flag, and a bad one names its line.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--channels-file {path}: {exc.strerror or exc}") from None
+    names: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for item in line.split("#", 1)[0].split(","):
+            if not item.strip():
+                continue
+            try:
+                names.append(normalize_channel(item))
+            except ConfigError as exc:
+                raise ConfigError(f"--channels-file {path} line {number}: {exc}") from None
+    return normalize_channels(names)

@@ -43,7 +43,9 @@ def build_source(
     synthetic_rate: float | None = None,
     shard: Shard | None = None,
 ) -> Source:
-    """Live IRC for ``channels`` (else ``settings.twitch.channels``), a replay, or synthetic chat.
+    """Live chat for ``channels`` (else ``settings.twitch.channels``), a replay, or synthetic chat.
+
+    Live chat comes over IRC, EventSub or both, as ``settings.twitch.source`` says.
 
     ``shard`` keeps only this process's share of the live channels (see
     :mod:`chatpulse.sources.sharding`).
@@ -77,6 +79,21 @@ def build_source(
         raise ConfigError(
             "no source: give --channel NAME (or twitch.channels in the config), --replay FILE or --synthetic"
         )
+    return _live_source(settings, live)
+
+
+def _live_source(settings: Settings, channels: tuple[str, ...]) -> Source:
+    """IRC, EventSub, or both merged (``twitch.source``); both paths dedupe by message id."""
     from chatpulse.sources.twitch_irc import TwitchIrcSource
 
-    return TwitchIrcSource(settings.twitch, live)
+    kind = settings.twitch.source
+    if kind == "irc":
+        return TwitchIrcSource(settings.twitch, channels)
+    from chatpulse.sources.eventsub import build_eventsub_source
+
+    eventsub = build_eventsub_source(settings, channels)
+    if kind == "eventsub":
+        return eventsub
+    from chatpulse.sources.dedupe import MergedSource
+
+    return MergedSource([TwitchIrcSource(settings.twitch, channels), eventsub])
