@@ -216,6 +216,7 @@ class Pipeline:
         """Run to the end; returns the counters. Raises what a stage could not recover from
         (e.g. SourceError for refused credentials, StoreError when even the spool fails)."""
         pool = self._make_pool()
+        drained = False
         try:
             tasks = [
                 asyncio.create_task(self._read(), name="read"),
@@ -226,6 +227,7 @@ class Pipeline:
             watcher = asyncio.create_task(self._watch_stop(), name="stop-watcher")
             try:
                 await asyncio.gather(*tasks)
+                drained = True
             except BaseException:
                 for task in tasks:
                     task.cancel()
@@ -233,7 +235,9 @@ class Pipeline:
             finally:
                 watcher.cancel()
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # After a clean drain the workers are idle: wait for them (their memory is then
+            # counted in RUSAGE_CHILDREN); after a failure, do not wait on a broken pool.
+            pool.shutdown(wait=drained, cancel_futures=True)
             self._store_thread.shutdown(wait=True)
         return self.counters
 
