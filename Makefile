@@ -32,8 +32,8 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/activate
 
 .PHONY: lint
 lint: install ## ruff + mypy --strict
-	$(BIN)/ruff check chatpulse tests
-	$(BIN)/ruff format --check chatpulse tests
+	$(BIN)/ruff check chatpulse tests deploy
+	$(BIN)/ruff format --check chatpulse tests deploy
 	$(BIN)/mypy
 
 .PHONY: browser
@@ -67,8 +67,8 @@ bench: install ## Run every benchmark; writes bench-results.json
 
 .PHONY: fmt
 fmt: install ## Format and autofix
-	$(BIN)/ruff format chatpulse tests
-	$(BIN)/ruff check --fix chatpulse tests
+	$(BIN)/ruff format chatpulse tests deploy
+	$(BIN)/ruff check --fix chatpulse tests deploy
 
 # Airflow and Superset pin their own dependency sets: each lives in its own venv under deploy/.
 AIRFLOW_VENV := deploy/airflow/.venv
