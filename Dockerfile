@@ -15,10 +15,14 @@ FROM ${PYTHON_IMAGE} AS build
 # Optional extras from pyproject.toml, comma-separated (transformer, torch); empty = core only.
 ARG EXTRAS=""
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# A C compiler for the optional IRC parser accelerator (setup.py); only this stage has it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY chatpulse ./chatpulse
 RUN pip install --upgrade pip build \
     && python -m build --wheel --outdir /tmp/dist . \

@@ -219,6 +219,10 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck_and_extras() -
     assert user and user[-1] not in {"root", "0"}
     assert re.search(r"^HEALTHCHECK\s", text, re.MULTILINE)
     assert re.search(r"^ARG EXTRAS=", text, re.MULTILINE) and "[${EXTRAS}]" in text
+    # Everything the package build reads is in the build context.
+    copied = " ".join(re.findall(r"^COPY (?!--from)(.+)$", text, re.MULTILINE))
+    for needed in ("pyproject.toml", "setup.py", "README.md", "chatpulse"):
+        assert not (ROOT / needed).exists() or needed in copied, f"Dockerfile does not copy {needed}"
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert "**/.venv" in ignored and "data" in ignored
 
