@@ -44,8 +44,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def airflow_python() -> Path:
-    if not (AIRFLOW_DIR / ".venv" / ".installed").is_file():
-        subprocess.run(["make", "-s", "airflow-venv"], cwd=ROOT, check=True, timeout=840)
+    # Make rebuilds the venv when it is missing or older than its pins or pyproject.toml.
+    subprocess.run(["make", "-s", "airflow-venv"], cwd=ROOT, check=True, timeout=840)
     return VENV_PYTHON
 
 
