@@ -148,8 +148,8 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
 def _from_env(env: Mapping[str, str | None]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for key, value in env.items():
-        if value is None:
-            continue
+        if value is None or not value.strip():
+            continue  # `TOKEN=` (as in .env.example) means "not set", not "empty token"
         if key in ENV_ALIASES:
             target = ENV_ALIASES[key]
         elif key.startswith(_PREFIX) and "__" in key:
