@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -55,6 +56,7 @@ def run_enrich(
     batch_size: int = 5000,
     metrics_host: str = "127.0.0.1",
     metrics_port: int | None = None,
+    on_ready: Callable[[ConsumerService], None] | None = None,
 ) -> ConsumerService | None:
     """The enrich service until ``stop`` is set (tests and benchmarks call this directly)."""
     from chatpulse.sentiment import create_analyzer
@@ -76,5 +78,6 @@ def run_enrich(
         stop=stop,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
+        on_ready=on_ready,
         batch_size=batch_size,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 
 import click
 
@@ -105,7 +106,10 @@ async def run_ingest(
         )
         status = StatusLine("ingest", service.snapshot)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        # Signals reach only the main thread (tests and benchmarks run ingest on others).
+        on_main = threading.current_thread() is threading.main_thread()
+        signals = (signal.SIGINT, signal.SIGTERM) if on_main else ()
+        for sig in signals:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
         timer = loop.call_later(duration, lambda: asyncio.ensure_future(service.stop())) if duration else None
         ticker = asyncio.create_task(_tick(status))
@@ -115,7 +119,7 @@ async def run_ingest(
             ticker.cancel()
             if timer is not None:
                 timer.cancel()
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in signals:
                 loop.remove_signal_handler(sig)
             status.tick(final=True)
             if server is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -59,6 +60,7 @@ def run_sink(
     max_age_s: float = 1.0,
     metrics_host: str = "127.0.0.1",
     metrics_port: int | None = None,
+    on_ready: Callable[[ConsumerService], None] | None = None,
 ) -> ConsumerService | None:
     """The sink service until ``stop`` is set (tests and benchmarks call this directly)."""
     from chatpulse.services.sink import SinkStage
@@ -88,6 +90,7 @@ def run_sink(
             stop=stop,
             metrics_host=metrics_host,
             metrics_port=metrics_port,
+            on_ready=on_ready,
             batch_size=batch_size,
             commit_interval_s=max_age_s,
         )

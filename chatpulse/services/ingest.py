@@ -6,7 +6,8 @@
 (its queue is full, or the broker is away and the spool is full) ``run`` awaits, so the source is
 read more slowly: back-pressure, never a dropped event. A background task polls the producer
 for delivery reports and broker recovery. :meth:`IngestService.stop` closes the source; ``run``
-then flushes the producer and returns.
+then waits (up to ``drain_timeout_s``) for a spool to be sent, flushes the producer and
+returns.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ log = logging.getLogger(__name__)
 class IngestService:
     """Source -> raw topic."""
 
-    def __init__(self, source: Source, producer: EventProducer, topic: str) -> None:
+    def __init__(
+        self, source: Source, producer: EventProducer, topic: str, drain_timeout_s: float = 60.0
+    ) -> None:
         self.source = source
+        self.drain_timeout_s = drain_timeout_s  # at the end: how long to wait for the broker to return
         self.producer = producer
         self.topic = topic
         self.received = 0
@@ -63,6 +67,10 @@ class IngestService:
                     await asyncio.sleep(0)  # a source that never waits must not starve the poller
         finally:
             poller.cancel()
+            if self.producer.degraded and not self.producer.drain(self.drain_timeout_s):
+                log.warning("ingest: kafka still unreachable after %.0f s; %.1f MiB stay in the spool %s "
+                            "and are sent first at the next start", self.drain_timeout_s,
+                            self.producer.spool.size_bytes / 2**20, self.producer.spool.folder)  # fmt: skip
             while not self.producer.flush(5.0):
                 log.warning("ingest: waiting for kafka to acknowledge or spool %d records",
                             self.producer.in_flight())  # fmt: skip

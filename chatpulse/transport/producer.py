@@ -325,6 +325,17 @@ class EventProducer:
         self.spool.sync()
         return len(self._producer) == 0 and not self._retry
 
+    def drain(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the spool to be sent (the broker to return); True if empty.
+
+        For a producer about to stop (the end of a replay): records left in the spool are not
+        lost, the next start sends them first, but they reach the store only then.
+        """
+        deadline = self._clock() + timeout_s
+        while self._degraded and self._clock() < deadline:
+            self.poll(0.1)
+        return not self._degraded
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Flush; records that still cannot go anywhere are purged into the spool."""
         durable = self.flush(timeout_s)

@@ -1,0 +1,60 @@
+"""Fixtures for integration tests that need Kafka: a real broker and per-test topics and groups.
+
+The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set (``make test`` starts one and sets it), else
+the one ``deploy/kafka/kafka-up.sh`` starts on 127.0.0.1:9092. A broker that cannot be started
+fails the tests that need it; it never skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chatpulse.config import KafkaSettings, SentimentSettings, Settings, StoreSettings
+from tests.integration.kafka_broker import default_broker
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        return configured
+    broker = default_broker()
+    try:
+        broker.up()
+    except Exception as exc:  # noqa: BLE001 - report any failure to start as a test failure
+        pytest.fail(f"could not start the local Kafka broker (deploy/kafka/kafka-up.sh): {exc}")
+    return broker.bootstrap
+
+
+def unique_kafka_settings(bootstrap: str, spool_dir: Path, partitions: int = 3) -> KafkaSettings:
+    """Topics and consumer groups no other test uses."""
+    tag = uuid.uuid4().hex[:10]
+    return KafkaSettings(
+        bootstrap_servers=bootstrap,
+        topic_raw=f"test.{tag}.raw",
+        topic_enriched=f"test.{tag}.enriched",
+        topic_deadletter=f"test.{tag}.deadletter",
+        partitions=partitions,
+        group_prefix=f"test-{tag}",
+        spool_dir=spool_dir,
+    )
+
+
+@pytest.fixture
+def kafka_settings(kafka_bootstrap: str, tmp_path: Path) -> KafkaSettings:
+    return unique_kafka_settings(kafka_bootstrap, tmp_path / "kafka-spool")
+
+
+@pytest.fixture
+def pipeline_settings(kafka_settings: KafkaSettings, tmp_path: Path) -> Iterator[Settings]:
+    """Kafka topics of this test, a chDB store in tmp_path, the lexicon analyzer."""
+    yield Settings(
+        kafka=kafka_settings,
+        store=StoreSettings(dsn=f"chdb://{tmp_path / 'store'}"),
+        sentiment=SentimentSettings(analyzer="lexicon"),
+    )

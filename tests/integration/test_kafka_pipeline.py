@@ -1,0 +1,118 @@
+"""ingest -> enrich -> sink through a real Kafka broker: counts, dead letters, scale-out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from confluent_kafka import Producer
+
+from chatpulse.config import Settings
+from chatpulse.events import loads
+from chatpulse.sources.replay import ReplaySource, iter_lines
+from chatpulse.transport.kafka import ensure_topics
+from chatpulse.transport.topics import HEADER_ERROR, HEADER_SCHEMA, HEADER_SOURCE
+from tests.integration.kafka_pipeline import (
+    LineSource,
+    chat_lines,
+    enrich_thread,
+    ingest,
+    read_topic,
+    sink_thread,
+    stored_messages,
+    wait_until,
+)
+
+
+def test_round_trip_of_the_xqcow_capture_stores_every_message_once_with_sentiment(
+    pipeline_settings: Settings, shared_data: Path
+) -> None:
+    capture = shared_data / "replay" / "xqcow-2019-09-15.irc.gz"
+    lines = list(iter_lines(capture))
+    enrich = enrich_thread(pipeline_settings)
+    sink = sink_thread(pipeline_settings)
+    try:
+        service = ingest(pipeline_settings, ReplaySource(capture, speed=None))
+        assert service.received == len(lines)
+        assert service.producer.stats.delivered == len(lines)
+        wait_until(lambda: sink.consumed == len(lines), 60, "the sink to receive every event")
+    finally:
+        enrich.stop()
+        sink.stop()
+    assert enrich.consumed == len(lines)
+    raw = read_topic(
+        pipeline_settings.kafka.bootstrap_servers or "", pipeline_settings.kafka.topic_raw, len(lines)
+    )
+    assert len(raw) == len(lines)
+    first = raw[0]
+    headers = dict(first.headers())
+    assert headers[HEADER_SCHEMA] == b"1" and headers[HEADER_SOURCE] == b"replay"
+    assert first.key() == b"xqcow"
+    message_ids = {line.split("id=", 1)[1].split(";", 1)[0] for line in lines if " PRIVMSG " in line}
+    rows, ids, scored = stored_messages(pipeline_settings.store.dsn)
+    assert ids == len(message_ids)
+    assert scored >= ids  # every stored message carries the enrich stage's sentiment
+
+
+def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
+    pipeline_settings: Settings,
+) -> None:
+    kafka = pipeline_settings.kafka
+    bootstrap = kafka.bootstrap_servers or ""
+    ensure_topics({"bootstrap.servers": bootstrap}, kafka)
+    good = chat_lines(2)
+    from chatpulse.events import dumps
+    from chatpulse.irc.twitch import parse_line
+
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(kafka.topic_raw, dumps(parse_line(good[0], 1, "irc")).encode(), b"alpha", partition=0)
+    producer.produce(
+        kafka.topic_raw, b'{"schema": 1, "kind": "message", "received_at": ', b"alpha", partition=0
+    )
+    producer.produce(kafka.topic_raw, dumps(parse_line(good[1], 2, "irc")).encode(), b"alpha", partition=0)
+    assert producer.flush(10) == 0
+
+    enrich = enrich_thread(pipeline_settings)
+    try:
+        enriched = read_topic(bootstrap, kafka.topic_enriched, 2)
+        dead = read_topic(bootstrap, kafka.topic_deadletter, 1)
+    finally:
+        enrich.stop()
+    texts = sorted(loads(m.value()).text for m in enriched)  # type: ignore[attr-defined]
+    assert texts == ["PogChamp what a play 0", "this is so bad 1"]
+    assert all(loads(m.value()).sentiment is not None for m in enriched)  # type: ignore[attr-defined]
+    assert len(dead) == 1
+    assert dead[0].value() == b'{"schema": 1, "kind": "message", "received_at": '
+    error = dict(dead[0].headers())[HEADER_ERROR].decode()
+    assert error.startswith("WireFormatError")
+    assert enrich.service is not None and enrich.service.consumer.stats.dead_letters == 1
+
+
+def test_two_enrich_workers_in_one_group_split_the_partitions(pipeline_settings: Settings) -> None:
+    kafka = pipeline_settings.kafka
+    lines = chat_lines(4000, channels=[f"channel{i}" for i in range(24)])
+    first = enrich_thread(pipeline_settings)
+    second = enrich_thread(pipeline_settings)
+    try:
+
+        def both_hold_partitions() -> bool:
+            if first.service is None or second.service is None:
+                return False
+            held = (first.service.consumer.stats.assigned, second.service.consumer.stats.assigned)
+            return all(held) and len(held[0]) + len(held[1]) == kafka.partitions
+
+        wait_until(both_hold_partitions, 60, "both workers to hold partitions")
+        ingest(pipeline_settings, LineSource(lines))
+        wait_until(lambda: first.consumed + second.consumed >= len(lines), 60, "all lines to be enriched")
+        assert first.service and second.service
+        held_first = set(first.service.consumer.stats.assigned)
+        held_second = set(second.service.consumer.stats.assigned)
+    finally:
+        first.stop()
+        second.stop()
+    assert held_first and held_second
+    assert not held_first & held_second
+    assert held_first | held_second == set(range(kafka.partitions))
+    assert first.consumed > 0 and second.consumed > 0
+    assert first.consumed + second.consumed == len(lines)
+    enriched = read_topic(kafka.bootstrap_servers or "", kafka.topic_enriched, len(lines))
+    assert len(enriched) == len(lines)
