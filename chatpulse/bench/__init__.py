@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "store": "ClickHouseSink rows/s vs a raw chDB columnar insert; report query latency on 10M messages",
     "twitch": "TwitchIrcSource join time and memory for 1,000 channels on the local IRC test server",
     "e2e": "chatpulse run end to end: sustained msgs/s, peak memory; p95 sent_at -> queryable at 1k msgs/s",
+    "kafka": "EventProducer vs raw confluent-kafka produce; ingest -> enrich -> sink msgs/s, local broker",
 }
 
 

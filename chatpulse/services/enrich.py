@@ -8,7 +8,9 @@ after the producer flushed (every enriched record acknowledged or spooled).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Final
 
 from chatpulse.events import ChatEvent
 from chatpulse.metrics import StageMetrics
@@ -16,6 +18,27 @@ from chatpulse.sentiment import Analyzer, enrich_events
 from chatpulse.services.runtime import latencies_s, latency_reference_ms
 from chatpulse.sources.base import now_ms
 from chatpulse.transport.kafka import EventProducer, event_record
+
+_NO_SENTIMENT: Final = b',"sentiment":null}'
+
+
+def with_sentiment(raw: bytes, event: ChatEvent) -> bytes | None:
+    """The enriched record's value made from the raw one, or None to encode ``event`` afresh.
+
+    Re-encoding a whole event costs more than scoring it, and the enriched record is the raw
+    record plus one field: where the raw value ends with ``"sentiment":null`` (as
+    :func:`chatpulse.events.dumps` writes every message), the verdict is written in its place,
+    byte for byte what ``dumps`` would write. An unscored event keeps its raw bytes.
+    """
+    sentiment = getattr(event, "sentiment", None)
+    if sentiment is None:
+        return raw if raw.endswith(_NO_SENTIMENT) or b'"sentiment"' not in raw else None
+    if not raw.endswith(_NO_SENTIMENT):
+        return None
+    verdict = {"label": sentiment.label, "score": sentiment.score, "confidence": sentiment.confidence,
+               "model": sentiment.model}  # fmt: skip
+    encoded = json.dumps(verdict, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return b"".join((raw[: -len(b"null}")], encoded, b"}"))
 
 
 class EnrichStage:
@@ -30,9 +53,12 @@ class EnrichStage:
         self.metrics = metrics
         self.produced = 0
 
-    def process(self, events: Sequence[ChatEvent]) -> None:
+    def process(self, events: Sequence[ChatEvent], values: Sequence[bytes]) -> None:
         enriched = enrich_events(events, self.analyzer)  # raises for a batch the analyzer cannot take
-        records = [event_record(self.topic_out, event) for event in enriched]
+        records = [
+            event_record(self.topic_out, event, with_sentiment(value, event))
+            for event, value in zip(enriched, values, strict=True)
+        ]
         for record in records:
             if not self.producer.send(record):
                 self.producer.send_blocking(record)

@@ -32,7 +32,7 @@ class SinkStage:
         self._taken = 0
         self._references: list[int] = []
 
-    def process(self, events: Sequence[ChatEvent]) -> None:
+    def process(self, events: Sequence[ChatEvent], values: Sequence[bytes]) -> None:
         self.sink.add(events)
         self._taken += len(events)
         room = LATENCY_SAMPLES - len(self._references)

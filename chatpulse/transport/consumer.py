@@ -52,7 +52,8 @@ MAX_ERROR_HEADER: Final = 1000
 class StageHandler(Protocol):
     """The stage a consumer hands its events to (enrich, sink).
 
-    ``process`` is called with each decoded batch, in partition order; it may buffer. It raises
+    ``process`` is called with each decoded batch, in partition order, and the records' raw values
+    (same length; a stage may pass them on instead of encoding again); it may buffer. It raises
     for events it cannot process (the consumer then isolates and dead-letters them), or
     StoreError/TransportError when the stage itself is failing (the consumer stops without
     committing). ``make_durable`` is called before every commit: True means everything passed
@@ -60,7 +61,7 @@ class StageHandler(Protocol):
     not yet (the commit waits). ``idle`` is called when a poll returned nothing.
     """
 
-    def process(self, events: Sequence[ChatEvent]) -> None: ...
+    def process(self, events: Sequence[ChatEvent], values: Sequence[bytes]) -> None: ...
 
     def make_durable(self) -> bool: ...
 
@@ -180,7 +181,7 @@ class EventConsumer:
 
     def _process(self, batch: list[tuple[Any, ChatEvent]]) -> None:
         try:
-            self._handler.process([event for _, event in batch])
+            self._handler.process([event for _, event in batch], [message.value() for message, _ in batch])
             self.stats.processed += len(batch)
             return
         except _FATAL_ERRORS:
@@ -190,7 +191,7 @@ class EventConsumer:
                         self.stage, len(batch), type(exc).__name__)  # fmt: skip
         for message, event in batch:
             try:
-                self._handler.process([event])
+                self._handler.process([event], [message.value()])
                 self.stats.processed += 1
             except _FATAL_ERRORS:
                 raise

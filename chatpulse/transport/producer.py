@@ -92,14 +92,19 @@ class ProducerStats:
     outages: int = 0  # times the producer switched to the spool
 
 
-def event_record(topic: str, event: ChatEvent) -> SpooledRecord:
-    """The Kafka record of one event: key = channel, headers = schema version and source."""
+def event_record(topic: str, event: ChatEvent, value: bytes | None = None) -> SpooledRecord:
+    """The Kafka record of one event: key = channel, headers = schema version and source.
+
+    ``value`` is the event's wire JSON when the caller already has it (else it is encoded here).
+    """
     headers: tuple[Header, ...] = (
         (HEADER_SCHEMA, SCHEMA_HEADER_VALUE),
         (HEADER_SOURCE, event.source.encode()),
     )
     key = event.channel.encode() if event.channel else None
-    return SpooledRecord(topic=topic, value=dumps(event).encode("utf-8"), key=key, headers=headers)
+    if value is None:
+        value = dumps(event).encode("utf-8")
+    return SpooledRecord(topic=topic, value=value, key=key, headers=headers)
 
 
 class EventProducer:
