@@ -90,10 +90,12 @@ class KafkaSettings(_Section):
 
 
 class DashboardSettings(_Section):
-    """The web dashboard's bind address."""
+    """The web dashboard's bind address, and the token that guards its channel control."""
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    # Needed for POST /api/channels/{name}/join|part on a non-loopback bind (Bearer token).
+    control_token: SecretStr | None = None
 
 
 class EmoteSettings(_Section):

@@ -14,7 +14,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -24,6 +24,9 @@ from chatpulse.errors import ConfigError
 from chatpulse.pipeline import Pipeline, PipelineConfig
 from chatpulse.sources.base import RawLine, Source, SourceItem, now_ms
 from chatpulse.status import StatusLine
+
+if TYPE_CHECKING:
+    from chatpulse.dashboard.control import ChannelControl
 
 DEMO_RATE = 200.0  # lines/s over all demo channels: busy, like a big streamer's chat
 DEMO_CHANNELS = 4
@@ -187,13 +190,22 @@ async def _run(
             spool_dir=_spool_dir(settings.store.dsn),
         )  # fmt: skip
         pipeline = Pipeline(source, sink, settings.sentiment, config)
-        await _supervise(pipeline, store, settings, sock, duration)
+        from chatpulse.dashboard.control import control_for
+
+        # Join/part from the dashboard's API go to this source (live IRC only; see control_for).
+        control = control_for(source, stopping=lambda: pipeline.stopping)
+        await _supervise(pipeline, store, settings, sock, duration, control)
     finally:
         store.close()
 
 
 async def _supervise(
-    pipeline: Pipeline, store: Any, settings: Settings, sock: Any, duration: float | None
+    pipeline: Pipeline,
+    store: Any,
+    settings: Settings,
+    sock: Any,
+    duration: float | None,
+    control: ChannelControl,
 ) -> None:
     console = Console(stderr=True)
     loop = asyncio.get_running_loop()
@@ -223,7 +235,10 @@ async def _supervise(
         from chatpulse.dashboard.app import create_app
         from chatpulse.dashboard.server import make_server, serve, url_of
 
-        app = create_app(store, status=pipeline.status_json, host=settings.dashboard.host)
+        app = create_app(
+            store, status=pipeline.status_json, host=settings.dashboard.host,
+            channel_control=control, control_token=settings.dashboard.control_token,
+        )  # fmt: skip
         server = make_server(app)
         background.append(asyncio.create_task(serve(server, sock), name="dashboard"))
         extra = f"dashboard {url_of(sock)}"

@@ -1,10 +1,13 @@
 """The dashboard web app (Starlette, ASGI): the page, its static files and the JSON API.
 
-``create_app(store, status=...)`` is called by ``chatpulse run`` (which also feeds the store) and
-by ``chatpulse dashboard`` (an existing store). Every ``/api/...`` handler validates its query
-parameters (:mod:`chatpulse.dashboard.params`; bad input -> 400 with a one-line reason, before
-any query), runs parameterized SQL from :mod:`chatpulse.dashboard.queries` in a worker thread
-(the store's calls block) and answers JSON. A failing store answers 503; the page keeps polling.
+``create_app(store, status=..., channel_control=...)`` is called by ``chatpulse run`` (which
+also feeds the store and passes a control over its source) and by ``chatpulse dashboard`` (an
+existing store, no source). Every ``GET /api/...`` handler validates its query parameters
+(:mod:`chatpulse.dashboard.params`; bad input -> 400 with a one-line reason, before any query),
+runs parameterized SQL from :mod:`chatpulse.dashboard.queries` and
+:mod:`chatpulse.store.queries` in a worker thread (the store's calls block) and answers JSON. A
+failing store answers 503; the page keeps polling. ``POST /api/channels/{name}/join|part``
+changes the running source's channels (:mod:`chatpulse.dashboard.actions` says who may).
 
 plotly.js is served from the installed ``plotly`` Python package, so the page works offline and
 nothing is copied into this repository or fetched from a CDN.
@@ -19,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -29,9 +33,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chatpulse.dashboard import params, queries, shape
+from chatpulse.dashboard import actions, params, queries, shape
+from chatpulse.dashboard.control import ChannelControl
 from chatpulse.errors import StoreError
 from chatpulse.store import Store
+from chatpulse.store import queries as shared
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +109,9 @@ class DashboardApi:
         window = params.window(query)
         channels = params.channels(channel_values)
         if not channels:
-            busiest = queries.list_channels(self.store, DEFAULT_CHANNELS)
+            busiest = shared.channels(self.store, DEFAULT_CHANNELS)
             channels = tuple(row["channel"] for row in busiest)
-        latest = queries.latest_message_ms(self.store, channels) if channels else None
+        latest = shared.latest_message_ms(self.store, *channels) if channels else None
         resolved = shape.resolve(window, latest, self.clock())
         return queries.Scope(channels, resolved.from_ms, resolved.to_ms), resolved
 
@@ -114,14 +120,14 @@ class DashboardApi:
     def channels(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
         params.known_only(query, frozenset({"limit"}))
         limit = params.integer(query, "limit", 500, 1, 5000)
-        rows = queries.list_channels(self.store, limit)
+        rows = shared.channels(self.store, limit)
         return {
             "now": self.clock(),
             "channels": [
                 {
                     "channel": r["channel"],
                     "messages": int(r["messages"]),
-                    "last_minute": int(r["last_minute_ms"]),
+                    "last_minute": int(r["last_minute"]),
                 }
                 for r in rows
             ],
@@ -182,26 +188,35 @@ class DashboardApi:
         return {"window": resolved.as_json(), "events": items}
 
     def hype(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
+        """The strongest hype minutes: the detector and minute counts of ``chatpulse report``
+        (:func:`chatpulse.store.queries.hype_moments_by_channel`), whatever the chart buckets."""
         params.known_only(query, frozenset({"channel", "range", "from", "to", "limit"}))
-        limit = params.integer(query, "limit", 5, 1, 20)
+        limit = params.integer(query, "limit", 5, 1, 100)
         scope, resolved = self._scope(query, channel_values)
-        rows = queries.series(self.store, scope, resolved.bucket_s) if scope.channels else []
+        found = (
+            shared.hype_moments_by_channel(self.store, scope.channels, scope.from_ms, scope.to_ms)
+            if scope.channels
+            else {}
+        )
         moments = []
-        for moment in shape.hype_moments(rows, limit):
-            end = moment.t + resolved.bucket_s * 1000
-            bucket = queries.Scope((moment.channel,), moment.t, end)
-            top = queries.bucket_top_messages(self.store, bucket, 3)
-            emotes = queries.top_emotes(self.store, bucket, 5)
+        for channel, moment in shape.strongest_moments(found, limit):
+            minute = queries.Scope((channel,), moment.minute, moment.minute + shared.MINUTE_MS)
+            top = queries.bucket_top_messages(self.store, minute, 3)
+            emotes = queries.top_emotes(self.store, minute, 5)
+            mood = queries.overall(self.store, minute)["mean_score"]
             moments.append(
                 {
-                    "channel": moment.channel, "t": moment.t, "messages": moment.messages,
-                    "baseline": round(moment.baseline, 2), "ratio": round(moment.ratio, 2),
-                    "mean_score": moment.mean_score,
+                    **shape.hype_json(channel, moment), "mean_score": shape.score(mood),
                     "top_messages": [{"text": r["text"], "count": int(r["count"])} for r in top],
                     "top_emotes": [shape.emote_json(r) for r in emotes],
                 }
             )  # fmt: skip
-        return {"window": resolved.as_json(), "bucket_s": resolved.bucket_s, "moments": moments}
+        return {
+            "window": resolved.as_json(),
+            "bucket_s": shared.MINUTE_MS // 1000,
+            "found": sum(len(m) for m in found.values()),
+            "moments": moments,
+        }
 
     def feed(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
         params.known_only(query, frozenset({"channel", "range", "from", "to", "limit", "after"}))
@@ -267,13 +282,18 @@ def create_app(
     status: StatusFn | None = None,
     host: str = "127.0.0.1",
     clock: Callable[[], int] = now_ms,
+    channel_control: ChannelControl | None = None,
+    control_token: SecretStr | None = None,
 ) -> Starlette:
-    """The dashboard app over ``store``; ``status`` feeds ``/api/status`` (``run`` passes one).
+    """The dashboard app over ``store``; ``status`` feeds ``/api/status`` and ``channel_control``
+    the join/part endpoints (``run`` passes both; without a control those answer 501).
 
     Bound to a loopback address, the app also rejects requests whose Host header names another
-    host, so a web page elsewhere cannot reach it through DNS rebinding.
+    host, so a web page elsewhere cannot reach it through DNS rebinding. Join/part also need a
+    loopback bind or ``control_token`` (see :mod:`chatpulse.dashboard.actions`).
     """
     api = DashboardApi(store, status, clock)
+    loopback = host in LOOPBACK_HOSTS
     plotly_js = plotly_js_path()
 
     async def index(request: Request) -> Response:
@@ -295,8 +315,22 @@ def create_app(
         "status": api.pipeline_status,
     }  # fmt: skip
     routes += [Route(f"/api/{name}", _endpoint(handler)) for name, handler in handlers.items()]
+
+    async def control(request: Request) -> Response:
+        body = actions.control_status(channel_control, loopback=loopback, token=control_token)
+        return JSONResponse(body, headers={"cache-control": "no-store"})
+
+    routes.append(Route("/api/control", control))
+    routes += [
+        Route(
+            f"/api/channels/{{name}}/{action}",
+            actions.channel_action(channel_control, action, loopback=loopback, token=control_token),
+            methods=["POST"],
+        )
+        for action in ("join", "part")
+    ]
     middleware = [Middleware(SecurityHeaders)]
-    if host in LOOPBACK_HOSTS:
+    if loopback:
         middleware.append(
             Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "::1", "[::1]"])
         )

@@ -61,15 +61,21 @@ def channels(values: Sequence[str], required: bool = False) -> tuple[str, ...]:
             name = name.strip()
             if not name:
                 continue
-            if not _CHANNEL.match(name):
-                raise BadRequest(f"invalid channel name {_short(name)!r}: expected {CHANNEL_PATTERN}")
             if name not in names:
-                names.append(name)
+                names.append(channel_name(name))
     if len(names) > MAX_CHANNELS:
         raise BadRequest(f"too many channels: at most {MAX_CHANNELS}")
     if required and not names:
         raise BadRequest("parameter 'channel' is required")
     return tuple(names)
+
+
+def channel_name(value: str) -> str:
+    """One channel login, exactly as Twitch spells it (lower case, no ``#``), else BadRequest."""
+    # fullmatch: with re.match, "$" would also accept a name followed by a newline.
+    if not _CHANNEL.fullmatch(value):
+        raise BadRequest(f"invalid channel name {_short(value)!r}: expected {CHANNEL_PATTERN}")
+    return value
 
 
 def time_ms(value: str, name: str) -> int:

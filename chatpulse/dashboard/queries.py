@@ -1,4 +1,6 @@
-"""Every SQL statement the dashboard runs, beside those it reuses from ``chatpulse.store.queries``.
+"""The SQL only the dashboard runs: several channels at once, chart buckets of any size, emote
+ids for images, the live feed. What ``chatpulse report`` asks too (the channel list, the newest
+message, hype moments) comes from :mod:`chatpulse.store.queries`, so both read the same figures.
 
 All statements are string constants with ``{name:Type}`` server-side parameters: values never
 go into the SQL text, and nothing here builds SQL at run time. Channel lists travel as one
@@ -11,7 +13,6 @@ message id whatever the merge state). Callers pass validated values (``chatpulse
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,20 +30,6 @@ class Scope:
     def params(self, **extra: Any) -> dict[str, Any]:
         return {"channels": list(self.channels), "from_ms": self.from_ms, "to_ms": self.to_ms, **extra}
 
-
-CHANNELS_SQL: Final = """
-SELECT channel, countMerge(messages) AS messages, toUnixTimestamp(max(minute)) * 1000 AS last_minute_ms
-FROM chat_minute
-GROUP BY channel HAVING messages > 0
-ORDER BY messages DESC, channel
-LIMIT {limit:UInt32}
-"""
-
-LATEST_SQL: Final = """
-SELECT toUnixTimestamp64Milli(max(sent_at)) AS latest, count() AS n
-FROM chat_messages
-WHERE channel IN {channels:Array(String)}
-"""
 
 TOTALS_SQL: Final = """
 SELECT channel, count() AS messages, uniqExact(user_login) AS chatters,
@@ -163,17 +150,6 @@ SELECT * FROM (
 )
 ORDER BY t, id
 """
-
-
-def list_channels(store: Store, limit: int = 500) -> list[dict[str, Any]]:
-    """Channels that have messages, busiest first: channel, messages, last_minute_ms."""
-    return store.query(CHANNELS_SQL, {"limit": limit})
-
-
-def latest_message_ms(store: Store, channels: Sequence[str]) -> int | None:
-    """Time of the newest message among ``channels`` (ms), None when they have none."""
-    rows = store.query(LATEST_SQL, {"channels": list(channels)})
-    return int(rows[0]["latest"]) if rows and rows[0]["n"] else None
 
 
 def totals(store: Store, scope: Scope) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Pure helpers that turn query rows into the dashboard API's JSON: windows, buckets, emote
-images, the events timeline and hype moments. No I/O, no clock (callers pass ``now_ms``).
+images, the events timeline and hype moments (found by :mod:`chatpulse.store.hype`, the same
+detector as ``chatpulse report``). No I/O, no clock (callers pass ``now_ms``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from chatpulse.dashboard.params import Window
+from chatpulse.store.hype import HypeMoment
 
 LIVE_WITHIN_MS: Final = 60_000  # newest message this recent: the window ends now and is "live"
 # Emote image URLs by provider. Twitch's CDN path and the "default/dark/1.0" variant follow
@@ -21,13 +23,6 @@ EMOTE_IMAGES: Final = {
     "bttv": "https://cdn.betterttv.net/emote/{id}/1x",
     "ffz": "https://cdn.frankerfacez.com/emote/{id}/1",
 }
-# Hype: a bucket is a moment when it holds at least HYPE_RATIO times the channel's baseline
-# (mean of up to HYPE_HISTORY earlier buckets, at least HYPE_MIN_HISTORY of them) and at least
-# HYPE_MIN_MESSAGES messages, so a quiet channel's 3-message "spike" does not count.
-HYPE_RATIO: Final = 2.0
-HYPE_HISTORY: Final = 10
-HYPE_MIN_HISTORY: Final = 3
-HYPE_MIN_MESSAGES: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,44 +167,22 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-@dataclass(frozen=True, slots=True)
-class Moment:
-    """A bucket whose message count stood far above its channel's baseline."""
-
-    channel: str
-    t: int
-    messages: int
-    baseline: float
-    mean_score: float | None
-
-    @property
-    def ratio(self) -> float:
-        return self.messages / self.baseline
+def strongest_moments(found: Mapping[str, Sequence[HypeMoment]], limit: int) -> list[tuple[str, HypeMoment]]:
+    """The ``limit`` strongest hype moments of all channels, as ``(channel, moment)``: most noise
+    widths above the baseline first, then most messages, then by channel and time."""
+    pairs = [(channel, moment) for channel, moments in found.items() for moment in moments]
+    pairs.sort(key=lambda p: (-p[1].score, -p[1].messages, p[0], p[1].minute))
+    return pairs[:limit]
 
 
-def hype_moments(rows: Sequence[Mapping[str, Any]], limit: int) -> list[Moment]:
-    """The strongest spikes among per-channel bucket rows (``channel, t, messages, mean_score``).
-
-    Each channel is compared with its own past (see the HYPE_* constants): buckets are walked in
-    time order; missing buckets count as zero only between a channel's first and last bucket
-    (a series with gaps), which :func:`hype_moments` cannot see, so callers pass dense series
-    or accept that silent buckets are skipped.
-    """
-    by_channel: dict[str, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        by_channel.setdefault(row["channel"], []).append(row)
-    found: list[Moment] = []
-    for channel, points in by_channel.items():
-        points = sorted(points, key=lambda r: int(r["t"]))
-        for i, point in enumerate(points):
-            history = [int(p["messages"]) for p in points[max(0, i - HYPE_HISTORY) : i]]
-            if len(history) < HYPE_MIN_HISTORY:
-                continue
-            baseline = max(sum(history) / len(history), 1.0)
-            count = int(point["messages"])
-            if count >= HYPE_MIN_MESSAGES and count >= HYPE_RATIO * baseline:
-                found.append(
-                    Moment(channel, int(point["t"]), count, baseline, score(point.get("mean_score")))
-                )
-    found.sort(key=lambda m: (-m.ratio, -m.messages, m.channel, m.t))
-    return found[:limit]
+def hype_json(channel: str, moment: HypeMoment) -> dict[str, Any]:
+    """A hype moment for the API: the minute (``t``), its messages, the baseline (median of the
+    previous minutes), ``score`` (noise widths above it) and ``ratio`` (messages / baseline)."""
+    return {
+        "channel": channel,
+        "t": moment.minute,
+        "messages": moment.messages,
+        "baseline": round(moment.baseline, 2),
+        "score": round(moment.score, 2),
+        "ratio": round(moment.messages / max(moment.baseline, 1.0), 2),
+    }

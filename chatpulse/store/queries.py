@@ -1,4 +1,6 @@
-"""Every read the report and the dashboard run, as functions: (store, parameters) -> plain data.
+"""Every read that ``chatpulse report`` runs, and the ones the dashboard shares with it, as
+functions: (store, parameters) -> plain data. The dashboard's own reads (several channels at
+once, 10-second buckets, emote ids for images) are in :mod:`chatpulse.dashboard.queries`.
 
 Conventions: times in and out are integer milliseconds since the epoch (UTC); a window is
 ``[since_ms, until_ms)``; results are lists of dicts (or one dict) with JSON-ready values. All
@@ -11,11 +13,14 @@ Where the figures come from:
 - top emotes: ``chat_emote_minute``;
 - top chatters and the events timeline: the base tables. Top chatters counts distinct message
   ids, so it stays exact even if a duplicate slipped in (e.g. two sinks racing on a server);
-- hype moments: the per-minute series, judged by :func:`chatpulse.store.hype.find_hype_moments`.
+- hype moments: per-channel minute counts, judged by :func:`chatpulse.store.hype.find_hype_moments`.
+  The report and the dashboard both call :func:`hype_moments_by_channel`, so they name the same
+  minutes for the same window.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from chatpulse.store import Store
@@ -69,16 +74,26 @@ SELECT toUnixTimestamp64Milli(sent_at) AS at, kind, notice_type, user_login, tar
 FROM chat_events FINAL WHERE {_WINDOW_SENT} AND kind IN {{kinds:Array(String)}}
 ORDER BY sent_at, event_key LIMIT {{limit:UInt32}}
 """  # noqa: S608
+MINUTE_COUNTS_SQL: Final = """
+SELECT channel, toUnixTimestamp(minute) * 1000 AS minute_ms, countMerge(messages) AS messages
+FROM chat_minute
+WHERE channel IN {channels:Array(String)}
+  AND minute >= toDateTime(intDiv({since:Int64}, 1000), 'UTC')
+  AND minute < toDateTime(intDiv({until:Int64}, 1000), 'UTC')
+GROUP BY channel, minute ORDER BY channel, minute
+"""
 CHANNELS_SQL: Final = """
 SELECT channel, countMerge(messages) AS messages,
        toUnixTimestamp(min(minute)) * 1000 AS first_minute,
        toUnixTimestamp(max(minute)) * 1000 AS last_minute
-FROM chat_minute GROUP BY channel ORDER BY messages DESC
+FROM chat_minute GROUP BY channel HAVING messages > 0
+ORDER BY messages DESC, channel LIMIT {limit:UInt32}
 """
 LATEST_SQL: Final = """
 SELECT toUnixTimestamp64Milli(max(sent_at)) AS latest, count() AS n
-FROM chat_messages WHERE channel = {channel:String}
+FROM chat_messages WHERE channel IN {channels:Array(String)}
 """
+ALL_ROWS: Final = 4_294_967_295  # the largest UInt32 LIMIT: no limit
 TIMELINE_KINDS: Final = ("usernotice", "clearchat", "clearmsg", "roomstate", "hosttarget", "coverage")
 
 
@@ -139,17 +154,61 @@ def events_timeline(
     return store.query(EVENTS_SQL, params)
 
 
-def channels(store: Store) -> list[dict[str, Any]]:
-    """Every channel with stored messages: channel, messages, first_minute, last_minute (ms)."""
-    return store.query(CHANNELS_SQL)
+def channels(store: Store, limit: int = ALL_ROWS) -> list[dict[str, Any]]:
+    """Channels with stored messages, busiest first (then by name): channel, messages,
+    first_minute, last_minute (ms)."""
+    return store.query(CHANNELS_SQL, {"limit": limit})
 
 
-def latest_message_ms(store: Store, channel: str) -> int | None:
-    """When the channel's newest stored message was sent; None when it has none."""
-    rows = store.query(LATEST_SQL, {"channel": channel})
+def latest_message_ms(store: Store, *channels: str) -> int | None:
+    """When the newest stored message of any of ``channels`` was sent; None when they have none."""
+    rows = store.query(LATEST_SQL, {"channels": list(channels)})
     if not rows or not rows[0]["n"]:
         return None
     return int(rows[0]["latest"])
+
+
+def minute_counts(
+    store: Store, channels: Sequence[str], since_ms: int, until_ms: int
+) -> dict[str, dict[int, int]]:
+    """Messages per minute, per channel: ``{channel: {minute ms: messages}}``, minutes with data
+    only (a channel without any is absent)."""
+    params = {"channels": list(channels), "since": since_ms, "until": until_ms}
+    counts: dict[str, dict[int, int]] = {}
+    for row in store.query(MINUTE_COUNTS_SQL, params):
+        counts.setdefault(row["channel"], {})[int(row["minute_ms"])] = int(row["messages"])
+    return counts
+
+
+def hype_moments_by_channel(
+    store: Store,
+    channels: Sequence[str],
+    since_ms: int,
+    until_ms: int,
+    baseline_minutes: int = 30,
+    k: float = 4.0,
+    min_messages: int = 10,
+) -> dict[str, list[HypeMoment]]:
+    """Each channel's minutes in the window that stand far above its own rolling baseline
+    (:func:`chatpulse.store.hype.find_hype_moments`), oldest first; every channel is a key.
+
+    The baseline looks back ``baseline_minutes`` before each minute, including minutes before
+    ``since_ms``, so the window's first minutes are judged too. Called by ``chatpulse report``
+    (one channel) and the dashboard's ``/api/hype`` (the selected channels).
+    """
+    start = since_ms - baseline_minutes * MINUTE_MS
+    counts = minute_counts(store, channels, start, until_ms)
+    return {
+        channel: [
+            moment
+            for moment in find_hype_moments(
+                counts.get(channel, {}), start, until_ms,
+                baseline_minutes=baseline_minutes, k=k, min_messages=min_messages,
+            )
+            if moment.minute >= since_ms
+        ]
+        for channel in channels
+    }  # fmt: skip
 
 
 def hype_moments(
@@ -161,18 +220,6 @@ def hype_moments(
     k: float = 4.0,
     min_messages: int = 10,
 ) -> list[HypeMoment]:
-    """Minutes in the window whose message count stands far above the rolling baseline.
-
-    The baseline looks back ``baseline_minutes`` before each minute, including minutes before
-    ``since_ms``, so the window's first minutes are judged too.
-    """
-    start = since_ms - baseline_minutes * MINUTE_MS
-    series = minute_series(store, channel, start, until_ms)
-    counts = {int(r["minute"]): int(r["messages"]) for r in series}
-    return [
-        moment
-        for moment in find_hype_moments(
-            counts, start, until_ms, baseline_minutes=baseline_minutes, k=k, min_messages=min_messages
-        )
-        if moment.minute >= since_ms
-    ]
+    """One channel's :func:`hype_moments_by_channel`."""
+    found = hype_moments_by_channel(store, (channel,), since_ms, until_ms, baseline_minutes, k, min_messages)
+    return found[channel]

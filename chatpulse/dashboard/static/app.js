@@ -305,11 +305,11 @@ function renderEvents(body) {
 function renderHype(body) {
   const box = document.getElementById("hype");
   setPanel("hype", body.moments.length);
-  if (body.moments.length === 0) return emptyNote(box, "No spikes yet: a channel needs a few minutes of history for a baseline.");
+  if (body.moments.length === 0) return emptyNote(box, "No hype moments in this window: a minute counts when it stands far above the channel’s own last 30 minutes (5 minutes of history needed).");
   box.replaceChildren(...body.moments.map((m) => el("div", { class: "hype-card", "data-channel": m.channel, "data-t": m.t },
     el("span", { class: "ratio" }, `×${m.ratio.toFixed(1)}`),
     el("div", { class: "when" }, `${m.channel} · ${localTime(m.t)}`),
-    el("div", { class: "meta" }, `${fmtInt(m.messages)} messages vs a baseline of ${m.baseline.toFixed(0)} per ${body.bucket_s} s · mood ${fmtScore(m.mean_score)}`),
+    el("div", { class: "meta" }, `${fmtInt(m.messages)} messages in the minute vs a baseline of ${fmtInt(Math.round(m.baseline))} · ${m.score.toFixed(1)} noise widths above · mood ${fmtScore(m.mean_score)}`),
     el("ul", {}, ...m.top_messages.map((t) => el("li", {}, `${t.text} `, el("small", {}, `×${t.count}`)))),
     el("div", { class: "emotes" }, ...m.top_emotes.map((e) => el("span", {}, emoteIcon(e), ` ${e.name} ×${e.uses}`))))));
 }
@@ -320,6 +320,38 @@ function renderPipeline(body) {
   if (!p) { box.textContent = ""; return; }
   const latency = p.latency_ms ? ` · p95 ${(p.latency_ms[1] / 1000).toFixed(2)} s` : "";
   box.textContent = `${fmtInt(Math.round(p.rate_per_s))} msgs/s · ${fmtInt(p.stored)} stored${latency}${p.errors ? ` · ${fmtInt(p.errors)} errors` : ""}`;
+}
+
+// ---- channel control (join/part on the running source) ----------------------------------------
+
+async function loadControl() {
+  const body = await (await fetch("/api/control", { cache: "no-store" })).json();
+  const form = document.getElementById("channel-control");
+  // The page holds no token, so where one is required the control stays hidden.
+  form.classList.toggle("hidden", !body.available || body.token_required);
+  form.title = body.channels.length ? `reading: ${body.channels.join(", ")}` : "";
+}
+
+async function channelAction(action) {
+  const input = document.getElementById("channel-name");
+  const note = document.getElementById("channel-control-note");
+  const name = input.value.trim().toLowerCase().replace(/^#/, "");
+  if (!/^[a-z0-9_]{1,25}$/.test(name)) {
+    note.textContent = "a channel login: 1-25 letters, digits or _";
+    return;
+  }
+  // The custom header is what the API requires: a cross-site page cannot send it.
+  const response = await fetch(`/api/channels/${name}/${action}`, {
+    method: "POST", headers: { "X-ChatPulse-Action": "1" }, cache: "no-store",
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    note.textContent = body.error || response.statusText;
+    return;
+  }
+  note.textContent = action === "join" ? `joining #${name}; it appears with its first message` : `left #${name}`;
+  input.value = "";
+  await loadControl();
 }
 
 // ---- feed ----------------------------------------------------------------------------------
@@ -430,7 +462,20 @@ function setupControls() {
   });
 }
 
+function setupChannelControl() {
+  const form = document.getElementById("channel-control");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    channelAction("join").catch((error) => console.error("join failed", error));
+  });
+  form.querySelector('[data-action="part"]').addEventListener("click", () => {
+    channelAction("part").catch((error) => console.error("part failed", error));
+  });
+  loadControl().catch((error) => console.error("control status failed", error));
+}
+
 window.addEventListener("DOMContentLoaded", () => {
   setupControls();
+  setupChannelControl();
   refreshNow();
 });
