@@ -43,7 +43,7 @@ class IngestService:
             errors["rejected"] = stats.rejected
         return StageSnapshot(
             events_in=self.received,
-            events_out=stats.delivered,
+            events_out=self.producer.delivered(),
             errors=errors,
             spool_bytes=self.producer.spool.size_bytes,
             spooled=stats.spooled,

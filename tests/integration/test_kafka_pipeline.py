@@ -33,7 +33,7 @@ def test_round_trip_of_the_xqcow_capture_stores_every_message_once_with_sentimen
     try:
         service = ingest(pipeline_settings, ReplaySource(capture, speed=None))
         assert service.received == len(lines)
-        assert service.producer.stats.delivered == len(lines)
+        assert service.producer.delivered() == len(lines)
         wait_until(lambda: sink.consumed == len(lines), 60, "the sink to receive every event")
     finally:
         enrich.stop()
