@@ -17,7 +17,7 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from chatpulse.config import KafkaSettings
-from chatpulse.errors import TransportError
+from chatpulse.errors import ConfigError, TransportError
 from chatpulse.events import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,15 @@ def ensure_topics(
 ) -> dict[str, int]:
     """Create missing topics and return ``{topic: partitions}`` for all three.
 
-    Raises :class:`TransportError` when the cluster cannot be reached within ``timeout_s`` or
-    refuses to create a topic (the message names the bootstrap servers, never credentials).
+    Raises :class:`ConfigError` when two names are the same, :class:`TransportError` when the
+    cluster cannot be reached within ``timeout_s`` or refuses to create a topic (the message
+    names the bootstrap servers, never credentials).
     """
     topics = Topics.from_settings(settings)
+    if len(set(topics.all())) < 3:
+        # enrich would read its own output forever (and librdkafka crashes on a create request
+        # that names one topic twice).
+        raise ConfigError("kafka.topic_raw, kafka.topic_enriched and kafka.topic_deadletter must differ")
     conf: dict[str, Any] = {**admin_config, "logger": logging.getLogger("librdkafka.admin")}
     admin = AdminClient(conf)
     where = admin_config.get("bootstrap.servers", "?")

@@ -97,3 +97,11 @@ def test_no_bootstrap_servers_is_a_config_error_naming_the_setting() -> None:
 def test_a_missing_properties_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="kafka.properties_file"):
         client_config(KafkaSettings(properties_file=tmp_path / "nope.properties"))
+
+
+def test_topic_names_that_collide_are_refused_before_any_request() -> None:
+    from chatpulse.transport.topics import ensure_topics
+
+    settings = KafkaSettings(bootstrap_servers="127.0.0.1:1", topic_raw="same", topic_enriched="same")
+    with pytest.raises(ConfigError, match="must differ"):
+        ensure_topics({"bootstrap.servers": "127.0.0.1:1"}, settings, timeout_s=1)
