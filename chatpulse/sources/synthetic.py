@@ -8,7 +8,7 @@ simulates, per channel:
   (share of the overall rate), how emote-heavy chat is, baseline mood, how often people sub and
   how strict the moderators are.
 - **Game events**: every minute or two (simulated time) something happens in a channel; its
-  rate jumps 3-8x for 15-45 s (a hype spike), its mood swings hard positive ("insane play",
+  rate jumps 3-8x for 50-110 s (a hype spike), its mood swings hard positive ("insane play",
   PogChamp, W) or negative ("trash", Sadge, L) and decays back to the baseline.
 - **Emote waves** (many chatters spamming one emote) and **copypasta** bursts during events.
 - **Monetisation**: subs, resubs with a message, single gifted subs, gift bombs
@@ -21,8 +21,9 @@ simulates, per channel:
 - Twitch global emotes carry an ``emotes`` tag with code-point positions exactly as Twitch
   computes them; third-party emotes (KEKW, Sadge, ...) appear as plain words, as on Twitch.
 
-Knobs: ``channels`` (a count, or the logins to use), ``rate`` (overall lines per second, the
-long-run mean over all channels; ``None`` or ``0`` = as fast as the consumer takes them),
+Knobs: ``channels`` (a count, or the logins to use), ``rate`` (overall lines per second while
+chat is calm; hype spikes add to it, so the long-run mean is higher; ``None`` or ``0`` = as fast
+as the consumer takes them),
 ``seed`` (same seed, same lines; only ``tmi-sent-ts`` depends on the start time),
 ``duration`` (seconds of wall-clock time after which :meth:`SyntheticSource.stream` ends).
 
@@ -214,12 +215,14 @@ class SyntheticChat:
             kind = kinds[index % len(kinds)]
             ch = _Channel(login, str(rng.randrange(20_000_000, 900_000_000)), kind, pools[kind.name])
             ch.mood = -kind.negativity
-            ch.next_event_at = rng.uniform(5.0, 90.0)
+            # A calm first stretch gives each channel a baseline its first spike stands out from.
+            ch.next_event_at = rng.uniform(150.0, 330.0)
             self._channels.append(ch)
         # Big channels by personality, but with spread so 1,000 channels are not 5 sizes.
         self._base_weight = [ch.kind.size * rng.lognormvariate(0.0, 0.5) for ch in self._channels]
+        self._base_total = sum(self._base_weight)
         self._cumulative: list[float] = []
-        self._total = 0.0
+        self._total = self._gap = 0.0
         self._reweigh()
         self._next_tick = _TICK_S
         self._pending: deque[str] = deque(
@@ -239,7 +242,8 @@ class SyntheticChat:
         rand = rng.random
         pending = self._pending
         while True:
-            self.elapsed_s += self._inv_rate * 2.0 * rand()  # mean inter-arrival = 1 / rate
+            # Mean inter-arrival = 1 / (rate x hype): spikes add chat on top of the calm rate.
+            self.elapsed_s += self._gap * rand()
             if pending:
                 yield pending.popleft()
                 continue
@@ -279,19 +283,22 @@ class SyntheticChat:
         good = rng.random() < 0.5 - 0.3 * ch.kind.negativity
         ch.mood = 0.95 if good else -0.95
         ch.hype = rng.uniform(3.0, 8.0)
-        ch.hype_until = now + rng.uniform(15.0, 45.0)
+        # Long enough to fill whole minutes: hype is judged per minute against the channel's
+        # own baseline (chatpulse/store/hype.py), so short blips would never show as moments.
+        ch.hype_until = now + rng.uniform(50.0, 110.0)
         emotes = vocab.POSITIVE_EMOTES if good else vocab.NEGATIVE_EMOTES
         ch.wave = make_text([rng.choice(emotes)] * rng.randint(1, 4))
         ch.wave_until = now + rng.uniform(8.0, 20.0)
         if rng.random() < 0.35:
             ch.pasta = make_text(rng.choice(vocab.COPYPASTAS).split(" "))
             ch.pasta_until = now + rng.uniform(5.0, 12.0)
-        ch.next_event_at = now + rng.expovariate(1 / 75.0) + 20.0
+        ch.next_event_at = now + rng.expovariate(1 / 240.0) + 120.0  # calm stretches set the baseline
 
     def _reweigh(self) -> None:
         weights = [w * ch.hype for w, ch in zip(self._base_weight, self._channels, strict=True)]
         self._cumulative = list(accumulate(weights))
         self._total = self._cumulative[-1]
+        self._gap = 2.0 * self._inv_rate * self._base_total / self._total
         self._cumulative[-1] = math.inf  # rand() * total can never index past the end
 
     # --- messages ----------------------------------------------------------------------------

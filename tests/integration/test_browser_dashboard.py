@@ -52,7 +52,7 @@ def demo(tmp_path: Path) -> Iterator[str]:
         pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install chromium)")
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chatpulse", "run", "--demo", "--demo-history", "3", "--duration", "150",
+        [sys.executable, "-m", "chatpulse", "run", "--demo", "--demo-history", "12", "--duration", "180",
          "--port", str(port), "--store", f"chdb://{tmp_path / 'db'}", "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -27,13 +27,14 @@ from chatpulse.sources.synthetic_data import (
     TWITCH_EMOTES,
 )
 
-LONG_RUN = 40_000
+LONG_RUN = 60_000  # at LONG_RUN_RATE: about 15 simulated minutes, several game events per channel
+LONG_RUN_RATE = 60.0
 _TS = re.compile(r"tmi-sent-ts=\d+")
 
 
 @pytest.fixture(scope="module")
 def long_run() -> list[str]:
-    return list(generate_lines(LONG_RUN, channels=5, seed=7))
+    return list(generate_lines(LONG_RUN, channels=5, seed=7, rate=LONG_RUN_RATE))
 
 
 def test_every_line_parses_without_error(long_run: list[str]) -> None:
