@@ -3,9 +3,9 @@
 ::
 
     source.stream()  --RawLine-->  reader  --LineBatch-->  [raw queue]  --> dispatcher
-        --> process pool (parse_line + analyzer, per batch)  --> [in-flight queue, FIFO]
-        --> collector  --ProcessedBatch-->  [store queue]  --> store stage (one thread)
-        --> ClickHouseSink.add / flush  --> queryable
+        --> process pool (parse_line + third-party emotes + analyzer + store rows, per batch)
+        --> [in-flight queue, FIFO]  --> collector  --ProcessedBatch-->  [store queue]
+        --> store stage (one thread)  --> ClickHouseSink.add_batch / flush  --> queryable
 
 - asyncio does the I/O (source, dashboard); CPU work runs off the event loop: parsing and
   scoring in a pool of worker processes (one per core by default; ``workers=0`` runs them in a
@@ -15,6 +15,13 @@
   slows the source (back-pressure), instead of growing memory.
 - Batches leave the pool in the order they entered it, so moderation (CLEARMSG, bans) always
   reaches the sink after the messages it targets.
+- The workers return the store's rows as Arrow tables (:class:`~chatpulse.store.rows.StoreBatch`),
+  not event objects: a batch of Arrow buffers pickles and unpickles in a fraction of the time
+  of thousands of frozen dataclasses, and the main process (source, event loop, sink) is the
+  busiest one. Third-party emotes (7TV/BTTV/FFZ, from the on-disk cache that
+  ``chatpulse emotes refresh`` fills) are added in the workers before scoring, so the lexicon,
+  ``chat_emotes`` and the top-emote charts see them; the main process records each channel's
+  room id in that cache the first time it sees it.
 - :meth:`Pipeline.stop` (Ctrl-C, SIGTERM, ``--duration``) closes the source; every stage then
   drains what it holds and the sink flushes: on return of :meth:`Pipeline.run` everything
   received is in the store (or in the sink's on-disk spool if the store was failing).
@@ -27,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import gc
 import logging
 import multiprocessing
 import os
@@ -38,16 +45,18 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 from chatpulse.config import SentimentSettings
+from chatpulse.emotes import EmoteCache, EmoteIndex
 from chatpulse.events import ChatEvent, MessageEvent
 from chatpulse.irc.twitch import parse_line
-from chatpulse.sentiment import Analyzer, create_analyzer, enrich_events
+from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.sources.base import RawLine, Source
 from chatpulse.status import StatusSnapshot
 from chatpulse.store import ClickHouseSink
-from chatpulse.store.rows import EVENT_KINDS
+from chatpulse.store.rows import StoreBatch, build_batch, split_events
 from chatpulse.transport.memory import MemoryQueue
 
 log = logging.getLogger(__name__)
@@ -65,8 +74,8 @@ class PipelineConfig:
     batch_lines: int = 2000  # lines per work batch
     batch_age_s: float = 0.1  # a partial batch leaves the reader after this long
     queue_batches: int = 4  # size of the raw and store queues, in batches
-    flush_rows: int = 20_000  # the store stage flushes the sink at this many events ...
-    flush_age_s: float = 0.5  # ... or when the oldest unflushed event is this old
+    flush_rows: int = 100_000  # the store stage flushes the sink at this many events ...
+    flush_age_s: float = 1.0  # ... or when the oldest unflushed event is this old
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +91,15 @@ class LineBatch:
 
 @dataclass(frozen=True, slots=True)
 class ProcessedBatch:
-    """What a pool task returns: the events worth storing, slimmed for the trip back."""
+    """What a pool task returns: the store's rows as Arrow tables, and a few facts."""
 
-    events: list[ChatEvent]
+    store: StoreBatch
     origins: list[int]  # per message: the time latency is measured from (ms)
     lines: int
     messages: int
     errors: int  # lines that did not parse (ErrorEvents; still stored)
     skipped: int  # events the store does not keep (join, part, ping, ...)
+    room_ids: dict[str, str]  # channel login -> Twitch room id, as seen in this batch
 
 
 # --- the pool task (runs in worker processes) ---------------------------------------------------
@@ -106,16 +116,32 @@ def _origin(message: MessageEvent, live: bool) -> int:
 
 
 _analyzer: Analyzer | None = None
+_emotes: EmoteIndex | None = None
+# Collect the youngest generation less often: a batch makes tens of thousands of short-lived
+# objects, and with Python's default (700) the collector runs every few dozen messages.
+WORKER_GC_THRESHOLD: Final = (50_000, 20, 20)
 
 
-def init_worker(settings: SentimentSettings, ignore_sigint: bool = True) -> None:
-    """Pool initializer: load the analyzer once per worker. Ctrl-C is the parent's business:
-    workers ignore SIGINT so a first Ctrl-C lets them finish the batches being drained."""
-    global _analyzer
+def init_worker(
+    settings: SentimentSettings, ignore_sigint: bool = True, emote_cache: Path | None = None
+) -> None:
+    """Pool initializer: load the analyzer and the third-party emote index once per worker.
+    Ctrl-C is the parent's business: workers ignore SIGINT so a first Ctrl-C lets them finish
+    the batches being drained. An unreadable emote cache means no third-party emotes (the
+    cache logs why), never a failed start."""
+    global _analyzer, _emotes
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _analyzer = create_analyzer(settings)
+    _emotes = None
+    if emote_cache is not None:
+        index = EmoteIndex.from_cache(EmoteCache(emote_cache))
+        _emotes = index if len(index) else None  # an empty cache costs nothing per message
+    if ignore_sigint:  # a worker process of our own: tune its collector
+        gc.collect()
+        gc.freeze()  # the analyzer's tables and the index stay; never traverse them again
+        gc.set_threshold(*WORKER_GC_THRESHOLD)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -127,35 +153,25 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def process_batch(batch: LineBatch) -> ProcessedBatch:
-    """Parse and score one batch. Pure apart from the worker's analyzer; never raises for bad
-    lines (they become ErrorEvents)."""
+    """Parse, find third-party emotes, score, and lay out the store's rows for one batch. Pure
+    apart from the worker's analyzer and emote index; never raises for bad lines (they become
+    ErrorEvents, stored in ``chat_events``)."""
     if _analyzer is None:
         raise RuntimeError("process_batch called before init_worker")
     source = batch.source
     parsed = [parse_line(line, at, source) for line, at in zip(batch.lines, batch.received_at, strict=True)]
     parsed.extend(batch.events)
-    kept: list[ChatEvent] = []
-    skipped = 0
-    for event in parsed:
-        if event.kind == "message" or event.kind in EVENT_KINDS:
-            kept.append(event)
-        else:
-            skipped += 1
-    enriched = enrich_events(kept, _analyzer)
-    out: list[ChatEvent] = []
-    origins: list[int] = []
+    messages, kept, skipped = split_events(parsed)
+    if _emotes is not None:
+        annotate = _emotes.annotate
+        messages = [annotate(m) for m in messages]
+    verdicts = _analyzer.analyze(messages)
     live = batch.live
-    errors = messages = 0
-    for event in enriched:
-        if isinstance(event, MessageEvent):
-            messages += 1
-            origins.append(_origin(event, live))
-            # The store keeps neither tags nor raw text of a message: don't pickle them back.
-            event = dataclasses.replace(event, tags={}, raw=None)
-        elif event.kind == "error":
-            errors += 1
-        out.append(event)
-    return ProcessedBatch(out, origins, len(batch.lines), messages, errors, skipped)
+    origins = [_origin(m, live) for m in messages]
+    room_ids = {m.channel: m.channel_id for m in messages if m.channel and m.channel_id}
+    errors = sum(1 for e in kept if e.kind == "error")
+    store = build_batch(messages, kept, verdicts, skipped)
+    return ProcessedBatch(store, origins, len(batch.lines), len(messages), errors, skipped, room_ids)
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -181,11 +197,17 @@ class Pipeline:
         sink: ClickHouseSink,
         sentiment: SentimentSettings,
         config: PipelineConfig | None = None,
+        *,
+        emote_cache: Path | None = None,
     ) -> None:
+        """``emote_cache``: the third-party emote cache folder (``emotes.cache_dir``); None
+        leaves emotes to what Twitch tags."""
         self.source = source
         self.sink = sink
         self.sentiment = sentiment
         self.config = config or PipelineConfig()
+        self.emote_cache = emote_cache
+        self._known_rooms: dict[str, str] = {}
         size = self.config.queue_batches
         self.raw_queue: MemoryQueue[LineBatch] = MemoryQueue(size, "raw")
         self.inflight: MemoryQueue[asyncio.Future[ProcessedBatch]] = MemoryQueue(
@@ -243,14 +265,14 @@ class Pipeline:
 
     def _make_pool(self) -> Executor:
         if self.config.workers <= 0:
-            init_worker(self.sentiment, ignore_sigint=False)
+            init_worker(self.sentiment, ignore_sigint=False, emote_cache=self.emote_cache)
             return ThreadPoolExecutor(1, thread_name_prefix="chatpulse-work")
         # spawn, not fork: the parent holds chDB and threads, which a fork must not copy.
         return ProcessPoolExecutor(
             self.config.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=init_worker,
-            initargs=(self.sentiment,),
+            initargs=(self.sentiment, True, self.emote_cache),
         )
 
     async def _watch_stop(self) -> None:
@@ -326,9 +348,25 @@ class Pipeline:
                 self.counters.messages += result.messages
                 self.counters.parse_errors += result.errors
                 self.counters.skipped += result.skipped
+                if result.room_ids:
+                    self._remember_rooms(result.room_ids)
                 await self.store_queue.put(result)
         finally:
             await self.store_queue.close()
+
+    def _remember_rooms(self, room_ids: dict[str, str]) -> None:
+        """Record each channel's room id in the emote cache, once per channel and run, so that
+        ``chatpulse emotes refresh`` can fetch that channel's sets without asking Twitch."""
+        for login, room_id in room_ids.items():
+            if self._known_rooms.get(login) == room_id:
+                continue
+            self._known_rooms[login] = room_id
+            if self.emote_cache is None:
+                continue
+            try:
+                EmoteCache(self.emote_cache).remember_channel_id(login, room_id)
+            except (OSError, ValueError) as exc:  # a convenience: never stop the chat for it
+                log.warning("cannot record room id of %s in the emote cache: %s", login, exc)
 
     async def _store(self) -> None:
         loop = asyncio.get_running_loop()
@@ -341,11 +379,11 @@ class Pipeline:
                 batch = await self.store_queue.get()
                 if batch is None:
                     break
-            if batch is not None and batch.events:
+            if batch is not None and (batch.store.rows or batch.skipped):
                 if not unflushed:
                     oldest = time.monotonic()
-                await loop.run_in_executor(self._store_thread, self.sink.add, batch.events)
-                unflushed += len(batch.events)
+                await loop.run_in_executor(self._store_thread, self.sink.add_batch, batch.store)
+                unflushed += batch.store.rows
                 origins.extend(batch.origins)
             due = unflushed and (
                 unflushed >= self.config.flush_rows or time.monotonic() - oldest >= self.config.flush_age_s

@@ -15,6 +15,14 @@ moderation twice, or a second ban of an already-cleared user, adds nothing.
   ``window_ms`` before it (``'timeout'`` or ``'ban'``); Twitch clients hide those lines
   (dev.twitch.tv/docs/chat/irc, CLEARCHAT). A whole-chat clear marks nothing: it resets
   viewers' screens, it does not judge messages. Both are still kept in ``chat_events``.
+
+Two ways to make markers, both with the same rules (the earliest action wins per message):
+
+- :func:`markers` builds them in memory from a batch's own new messages (pyarrow; no store
+  round trip). Moderation mostly hits recent messages, so most targets are in the same batch.
+- :func:`apply_actions` runs ``INSERT ... SELECT ... FINAL`` for targets already in the store.
+  The sink calls it only for actions whose targets may be stored, with the narrowest time
+  range it can prove (see :class:`~chatpulse.store.sink.ClickHouseSink`).
 """
 
 from __future__ import annotations
@@ -23,8 +31,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from chatpulse.events import ChatEvent, ClearChatEvent, ClearMsgEvent
-from chatpulse.store.rows import message_time
+from chatpulse.store.rows import MARKER_SCHEMA, MESSAGE_SCHEMA, message_time
 
 if TYPE_CHECKING:
     from chatpulse.store import Store
@@ -45,21 +56,36 @@ _ACTIONS = (
     "{keys:Array(String)}, {ats:Array(Int64)}, {bys:Array(String)})) AS a)"
 )
 _RANGE = (
-    "m.channel IN {all_channels:Array(String)} "
-    "AND m.sent_at >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') "
-    "AND m.sent_at <= fromUnixTimestamp64Milli({hi:Int64}, 'UTC') AND NOT m.deleted"
+    "channel IN {all_channels:Array(String)} "
+    "AND sent_at >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') "
+    "AND sent_at <= fromUnixTimestamp64Milli({hi:Int64}, 'UTC')"
 )
+
+
+def _current(key: str) -> str:
+    # The current copy of the candidate messages. PREWHERE on the key column before FINAL reads
+    # every other column only for the few rows it keeps (several times faster than filtering
+    # after FINAL); it is exact because every copy of a message has the same id, channel and
+    # login (a marker is a full copy), so copies are kept or dropped together. `deleted`
+    # differs between copies: it is tested after FINAL.
+    columns = ", ".join((*MESSAGE_COLUMNS, "deleted"))
+    return (
+        f"(SELECT {columns} FROM chat_messages FINAL PREWHERE {key} IN {{keys:Array(String)}} "  # noqa: S608
+        f"WHERE {_RANGE}) AS m"
+    )
+
+
 # Built from the constants above only; every value travels as a query parameter.
 CLEARMSG_SQL: Final = (
     f"INSERT INTO chat_messages ({_TARGET}) SELECT {_COPY}, {_MARK} "  # noqa: S608
-    f"FROM chat_messages AS m FINAL INNER JOIN ({_ACTIONS}) AS d "
-    f"ON m.channel = d.channel AND m.id = d.key WHERE {_RANGE} "
+    f"FROM {_current('id')} INNER JOIN ({_ACTIONS}) AS d "
+    "ON m.channel = d.channel AND m.id = d.key WHERE NOT m.deleted "
     "ORDER BY d.at LIMIT 1 BY m.id"
 )
 CLEARCHAT_SQL: Final = (
     f"INSERT INTO chat_messages ({_TARGET}) SELECT {_COPY}, {_MARK} "  # noqa: S608
-    f"FROM chat_messages AS m FINAL INNER JOIN ({_ACTIONS}) AS d "
-    f"ON m.channel = d.channel AND m.user_login = d.key WHERE {_RANGE} "
+    f"FROM {_current('user_login')} INNER JOIN ({_ACTIONS}) AS d "
+    "ON m.channel = d.channel AND m.user_login = d.key WHERE NOT m.deleted "
     "AND m.sent_at <= fromUnixTimestamp64Milli(d.at, 'UTC') "
     "AND m.sent_at >= fromUnixTimestamp64Milli(d.at - {window:Int64}, 'UTC') "
     "ORDER BY d.at LIMIT 1 BY m.id"
@@ -91,16 +117,113 @@ def actions(events: Sequence[ChatEvent]) -> tuple[list[Action], list[Action]]:
     return by_id, by_user
 
 
+def actions_in_table(events: pa.Table) -> tuple[list[Action], list[Action]]:
+    """:func:`actions` for a ``chat_events`` batch (:data:`~chatpulse.store.rows.EVENT_SCHEMA`)."""
+    if not events.num_rows:
+        return [], []
+    wanted = events.filter(pc.is_in(events.column("kind"), pa.array(["clearmsg", "clearchat"])))
+    by_id: list[Action] = []
+    by_user: list[Action] = []
+    if not wanted.num_rows:
+        return by_id, by_user
+    rows = zip(
+        wanted.column("kind").to_pylist(),
+        wanted.column("channel").to_pylist(),
+        wanted.column("sent_at").cast(pa.int64()).to_pylist(),
+        wanted.column("target_message_id").to_pylist(),
+        wanted.column("target_user_login").to_pylist(),
+        wanted.column("ban_duration").to_pylist(),
+        strict=True,
+    )
+    for kind, channel, at, message_id, login, duration in rows:
+        if not channel:
+            continue
+        if kind == "clearmsg" and message_id:
+            by_id.append(Action(channel, message_id, at, "clearmsg"))
+        elif kind == "clearchat" and login:
+            by_user.append(Action(channel, login, at, "ban" if duration is None else "timeout"))
+    return by_id, by_user
+
+
+def markers(
+    messages: pa.Table, by_id: Sequence[Action], by_user: Sequence[Action], window_ms: int
+) -> tuple[pa.Table, set[int]]:
+    """Markers for the ``messages`` (new, hence not deleted yet) that the actions hit, and the
+    indexes (into ``by_id``) of the CLEARMSG actions that found their message here.
+
+    Same rules as the SQL: CLEARMSG by (channel, id), sent at most ``window_ms`` before it;
+    CLEARCHAT by (channel, login), sent within ``window_ms`` before it; the earliest action
+    wins."""
+    found: set[int] = set()
+    best: dict[int, tuple[int, str]] = {}  # row -> (at, by)
+    sent = messages.column("sent_at")
+    for keys, column, actions_ in ((by_id, "id", by_id), (by_user, "user_login", by_user)):
+        if not keys:
+            continue
+        hit = pc.indices_nonzero(pc.is_in(messages.column(column), pa.array({a.key for a in keys})))
+        rows = hit.to_pylist()
+        if not rows:
+            continue
+        picked = messages.take(hit)
+        by_key: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for row, channel, key, at in zip(
+            rows,
+            picked.column("channel").to_pylist(),
+            picked.column(column).to_pylist(),
+            pc.take(sent, hit).cast(pa.int64()).to_pylist(),
+            strict=True,
+        ):
+            by_key.setdefault((channel, key), []).append((row, at))
+        for index, action in enumerate(actions_):
+            for row, at in by_key.get((action.channel, action.key), ()):
+                # A message id is unique: CLEARMSG needs no upper bound (nor does the SQL).
+                if action.at - window_ms <= at and (actions_ is by_id or at <= action.at):
+                    if actions_ is by_id:
+                        found.add(index)
+                    if row not in best or action.at < best[row][0]:
+                        best[row] = (action.at, action.by)
+    if not best:
+        return MARKER_SCHEMA.empty_table(), found
+    rows = sorted(best)
+    ats = [best[r][0] for r in rows]
+    copy = messages.select(MESSAGE_SCHEMA.names).take(pa.array(rows, pa.int64()))
+    extra = [
+        pa.array([True] * len(rows), pa.bool_()),
+        pa.array(ats, pa.int64()).cast(MARKER_SCHEMA.field("deleted_at").type),
+        pa.array([best[r][1] for r in rows], pa.string()),
+        pa.array(ats, pa.uint64()),
+    ]
+    return pa.Table.from_arrays([*copy.columns, *extra], schema=MARKER_SCHEMA), found
+
+
 def apply(store: Store, events: Sequence[ChatEvent], window_ms: int) -> int:
     """Insert markers for the moderation among ``events``; returns how many actions were applied.
 
     Raises StoreError like any store call; applying again is harmless (see module docstring).
     """
     by_id, by_user = actions(events)
+    apply_actions(store, by_id, by_user, window_ms)
+    return len(by_id) + len(by_user)
+
+
+def apply_actions(
+    store: Store,
+    by_id: Sequence[Action],
+    by_user: Sequence[Action],
+    window_ms: int,
+    since_ms: int | None = None,
+) -> None:
+    """Insert markers for stored messages the actions hit (``INSERT ... SELECT``, one statement
+    per kind). ``since_ms``, when the caller knows every target is at least that recent,
+    narrows the scan; by default it starts ``window_ms`` before the earliest action.
+
+    Raises StoreError like any store call; applying again is harmless (see module docstring).
+    """
     for sql, batch in ((CLEARMSG_SQL, by_id), (CLEARCHAT_SQL, by_user)):
         if not batch:
             continue
         ats = [a.at for a in batch]
+        lo = min(ats) - window_ms if since_ms is None else since_ms
         store.command(
             sql,
             {
@@ -109,9 +232,8 @@ def apply(store: Store, events: Sequence[ChatEvent], window_ms: int) -> int:
                 "ats": ats,
                 "bys": [a.by for a in batch],
                 "all_channels": sorted({a.channel for a in batch}),
-                "lo": min(ats) - window_ms,
+                "lo": lo,
                 "hi": max(ats),
                 "window": window_ms,
             },
         )
-    return len(by_id) + len(by_user)

@@ -5,13 +5,22 @@ is several times faster than building row tuples and transposing them, and the l
 store as they are (chDB: Arrow arrays; server: clickhouse-connect's column-oriented insert).
 Times stay integer milliseconds; a message without ``sent_at`` (never from Twitch IRC, possible
 from other sources) is filed at its ``received_at``.
+
+:func:`build_batch` goes one step further and returns a :class:`StoreBatch`: the three tables
+as pyarrow tables typed like the schema (:data:`MESSAGE_SCHEMA` and friends). The ``run``
+pipeline's worker processes build it right after scoring, so what crosses back to the main
+process is a few Arrow buffers (cheap to pickle) instead of thousands of event objects, and the
+sink (:meth:`~chatpulse.store.sink.ClickHouseSink.add_batch`) inserts it without converting.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
+
+import pyarrow as pa
 
 from chatpulse.events import (
     ChatEvent,
@@ -20,6 +29,7 @@ from chatpulse.events import (
     CoverageEvent,
     ErrorEvent,
     MessageEvent,
+    Sentiment,
     ServerEvent,
     UserNoticeEvent,
 )
@@ -38,9 +48,17 @@ def message_time(message: ChatEvent) -> int:
     return message.sent_at if message.sent_at is not None else message.received_at
 
 
-def message_columns(messages: Sequence[MessageEvent]) -> Columns:
-    """``chat_messages`` columns (version 0, not deleted: the table defaults fill those)."""
+def message_columns(
+    messages: Sequence[MessageEvent], sentiments: Sequence[Sentiment | None] | None = None
+) -> Columns:
+    """``chat_messages`` columns (version 0, not deleted: the table defaults fill those).
+
+    ``sentiments``, when given, are the messages' verdicts in order (they win over
+    ``message.sentiment``): the pipeline scores a batch and builds its rows without making a
+    scored copy of every event first.
+    """
     m = messages
+    s = [e.sentiment for e in m] if sentiments is None else sentiments
     return {
         "id": [e.id for e in m],
         "channel": [e.channel or "" for e in m],
@@ -62,10 +80,10 @@ def message_columns(messages: Sequence[MessageEvent]) -> Columns:
         "reply_parent_user_login": [e.reply_parent.user_login if e.reply_parent else "" for e in m],
         "source_channel_id": [e.source_channel_id or "" for e in m],
         "emote_count": [len(e.emotes) for e in m],
-        "sentiment_label": [e.sentiment.label if e.sentiment else "" for e in m],
-        "sentiment_score": [e.sentiment.score if e.sentiment else None for e in m],
-        "sentiment_confidence": [e.sentiment.confidence if e.sentiment else None for e in m],
-        "sentiment_model": [e.sentiment.model if e.sentiment else "" for e in m],
+        "sentiment_label": [v.label if v else "" for v in s],
+        "sentiment_score": [v.score if v else None for v in s],
+        "sentiment_confidence": [v.confidence if v else None for v in s],
+        "sentiment_model": [v.model if v else "" for v in s],
     }
 
 
@@ -178,3 +196,131 @@ def _roomstate_params(event: ServerEvent) -> dict[str, str]:
         return {}
     # ROOMSTATE's settings are its tags (dev.twitch.tv/docs/chat/irc, ROOMSTATE tags).
     return {k: v for k, v in event.tags.items() if k not in {"room-id", "tmi-sent-ts"}}
+
+
+# --- Arrow batches ---------------------------------------------------------------------------
+# The Arrow types that carry each column, as ChdbStore derives them from the table's ClickHouse
+# types (String/LowCardinality -> string, DateTime64(3, 'UTC') -> timestamp[ms, UTC], Map ->
+# map). Fixed here so that worker processes can build batches without asking the store; a test
+# checks them against the migrated schema (tests/integration/test_store_chdb.py).
+_TIME = pa.timestamp("ms", tz="UTC")
+_TAGS = pa.map_(pa.string(), pa.string())
+MESSAGE_SCHEMA: Final = pa.schema([
+    ("id", pa.string()), ("channel", pa.string()), ("channel_id", pa.string()),
+    ("sent_at", _TIME), ("received_at", _TIME), ("source", pa.string()),
+    ("user_id", pa.string()), ("user_login", pa.string()), ("user_name", pa.string()),
+    ("text", pa.string()), ("is_action", pa.bool_()), ("badges", _TAGS), ("color", pa.string()),
+    ("bits", pa.uint32()), ("first_msg", pa.bool_()), ("returning_chatter", pa.bool_()),
+    ("reply_parent_id", pa.string()), ("reply_parent_user_login", pa.string()),
+    ("source_channel_id", pa.string()), ("emote_count", pa.uint16()),
+    ("sentiment_label", pa.string()), ("sentiment_score", pa.float32()),
+    ("sentiment_confidence", pa.float32()), ("sentiment_model", pa.string()),
+])  # fmt: skip
+# A moderation marker is a message row plus these (see chatpulse.store.moderation).
+MARKER_SCHEMA: Final = pa.schema([
+    *MESSAGE_SCHEMA, ("deleted", pa.bool_()), ("deleted_at", _TIME), ("deleted_by", pa.string()),
+    ("version", pa.uint64()),
+])  # fmt: skip
+EMOTE_SCHEMA: Final = pa.schema([
+    ("channel", pa.string()), ("sent_at", _TIME), ("message_id", pa.string()),
+    ("position", pa.uint16()), ("emote_id", pa.string()), ("emote_name", pa.string()),
+    ("provider", pa.string()), ("user_login", pa.string()),
+])  # fmt: skip
+EVENT_SCHEMA: Final = pa.schema([
+    ("event_key", pa.string()), ("kind", pa.string()), ("channel", pa.string()),
+    ("channel_id", pa.string()), ("sent_at", _TIME), ("received_at", _TIME),
+    ("source", pa.string()), ("notice_type", pa.string()), ("user_id", pa.string()),
+    ("user_login", pa.string()), ("target_user_login", pa.string()),
+    ("target_user_id", pa.string()), ("target_message_id", pa.string()),
+    ("ban_duration", pa.uint32()), ("text", pa.string()), ("system_text", pa.string()),
+    ("params", _TAGS), ("raw", pa.string()),
+])  # fmt: skip
+TABLE_SCHEMAS: Final = {
+    "chat_messages": MESSAGE_SCHEMA,
+    "chat_emotes": EMOTE_SCHEMA,
+    "chat_events": EVENT_SCHEMA,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreBatch:
+    """One batch for the store, as Arrow tables typed like the schema; what the sink writes.
+
+    ``messages`` rows carry an ``id`` (Twitch's, else :func:`event_key`), ``events`` rows their
+    ``event_key``. Duplicates are allowed: the sink drops what is already stored.
+    """
+
+    messages: pa.Table  # MESSAGE_SCHEMA
+    emotes: pa.Table  # EMOTE_SCHEMA
+    events: pa.Table  # EVENT_SCHEMA
+    skipped: int = 0  # events of kinds the store does not keep (join, part, ping, ...)
+
+    @property
+    def rows(self) -> int:
+        """Stored-kind events in the batch (messages and kept events)."""
+        return int(self.messages.num_rows + self.events.num_rows)
+
+
+def split_events(events: Sequence[ChatEvent]) -> tuple[list[MessageEvent], list[ChatEvent], int]:
+    """(chat messages, events of :data:`EVENT_KINDS`, how many of neither kind).
+
+    A message without an id (not from Twitch) gets its content hash as id, so replays of it
+    are recognised like Twitch's; a message without a channel (a whisper) is not stored.
+    """
+    messages: list[MessageEvent] = []
+    kept: list[ChatEvent] = []
+    skipped = 0
+    for event in events:
+        if isinstance(event, MessageEvent) and event.kind == "message" and event.channel:
+            messages.append(event if event.id else _with_id(event))
+        elif event.kind in EVENT_KINDS:
+            kept.append(event)
+        else:
+            skipped += 1
+    return messages, kept, skipped
+
+
+def _with_id(message: MessageEvent) -> MessageEvent:
+    from dataclasses import replace  # rare: only for messages from sources without ids
+
+    return replace(message, id=event_key(message))
+
+
+def build_batch(
+    messages: Sequence[MessageEvent],
+    events: Sequence[ChatEvent] = (),
+    sentiments: Sequence[Sentiment | None] | None = None,
+    skipped: int = 0,
+) -> StoreBatch:
+    """The :class:`StoreBatch` for ``messages`` (from :func:`split_events`: each has an id) and
+    kept ``events``; ``sentiments`` as for :func:`message_columns`. Raises ValueError (pyarrow's
+    ArrowInvalid) for values the schema cannot hold, e.g. a negative ``bits``."""
+    columns = event_columns(events)
+    return StoreBatch(
+        to_table(message_columns(messages, sentiments), MESSAGE_SCHEMA),
+        to_table(emote_columns(messages), EMOTE_SCHEMA),
+        to_table(columns, EVENT_SCHEMA),
+        skipped,
+    )
+
+
+def to_table(columns: Columns, schema: pa.Schema) -> pa.Table:
+    """``columns`` (every column of ``schema``, in any order) as a table of ``schema``."""
+    if not columns or not len(next(iter(columns.values()))):
+        return schema.empty_table()
+    arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def python_columns(table: pa.Table) -> Columns:
+    """``table`` back as plain Python columns in the :class:`~chatpulse.store.Store` convention
+    (DateTime64 as int ms, Map as dict), for backends without an Arrow insert."""
+    out: Columns = {}
+    for f, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_timestamp(f.type):
+            out[f.name] = column.cast(pa.int64()).to_pylist()
+        elif pa.types.is_map(f.type):
+            out[f.name] = [dict(pairs) if pairs is not None else {} for pairs in column.to_pylist()]
+        else:
+            out[f.name] = column.to_pylist()
+    return out

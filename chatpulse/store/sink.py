@@ -1,56 +1,78 @@
-"""``ClickHouseSink``: events -> columnar batches in ClickHouse, idempotent, never dropping a batch.
+"""``ClickHouseSink``: columnar batches into ClickHouse, idempotent, never dropping a batch.
 
-Who calls what: the pipeline's store worker (one thread) calls :meth:`ClickHouseSink.add` with
-events as they come, :meth:`~ClickHouseSink.poll` when idle (so a quiet channel's last events
-still go out after ``max_age_s``), and :meth:`~ClickHouseSink.close` on shutdown. The sink is
-synchronous: chDB is synchronous and its data folder belongs to one process.
+Who calls what: the ``run`` pipeline's store stage (one thread) calls :meth:`ClickHouseSink.add_batch`
+with :class:`~chatpulse.store.rows.StoreBatch` es its worker processes built (Arrow tables);
+the Kafka sink service and tools call :meth:`~ClickHouseSink.add` with events, which become the
+same batches here. Both call :meth:`~ClickHouseSink.flush` (or rely on ``batch_size`` /
+``max_age_s``), :meth:`~ClickHouseSink.poll` when idle, and :meth:`~ClickHouseSink.close` on
+shutdown. The sink is synchronous: chDB is synchronous and its data folder belongs to one process.
 
-A flush writes one batch:
+A flush writes the buffered batches as one batch (fewer, bigger inserts):
 
-1. split it: messages -> ``chat_messages`` (+ one ``chat_emotes`` row per emote), kept kinds
-   (:data:`~chatpulse.store.rows.EVENT_KINDS`) -> ``chat_events``, everything else is counted
-   in ``stats.skipped`` and not stored;
-2. drop what is already stored: duplicates inside the batch, then ids / event keys the store
-   already holds in the batch's channels and time range (one query; empty and cheap for live
-   data, which is newer than anything stored). Materialized views fire on every insert, so this
-   is what keeps the per-minute aggregates exact under replays and retries;
-3. insert the three tables, then apply moderation (:mod:`chatpulse.store.moderation`).
+1. drop what is already stored: duplicates inside the batch, rows this sink wrote recently (an
+   in-memory, bounded map of ids), and -- only for rows that could be in the store -- ids the
+   store holds (one query). Materialized views fire on every insert, so this is what keeps the
+   per-minute aggregates exact under replays and retries. "Could be in the store" is decided
+   per channel against a *floor*: the newest time the store held for that channel when this
+   sink first saw it (one cheap query per channel), raised as ids leave the memory. Above the
+   floor only this sink can have written a row, and then the memory knows it. That needs the
+   sink to be the channel's only writer, which chDB guarantees (one process per data folder);
+   for a server store (several sink processes may share channels) it is off by default
+   (``exclusive``) and every row not in the memory is checked against the store, as before;
+2. insert the three tables, then apply moderation (:mod:`chatpulse.store.moderation`): markers
+   for targets in the batch itself are built in memory; the store is asked only about targets
+   that may already be stored (a remembered id, or a window reaching below the floor).
 
-A failing write is retried ``retry_attempts`` times with capped exponential backoff and jitter.
-If it still fails the batch goes to the on-disk spool (:mod:`chatpulse.store.spool`) and is
-replayed, oldest first, before later batches, every ``spool_retry_s``; because step 2 drops what
-a half-done attempt already wrote, replaying is always safe. While the spool holds batches, new
-batches are spooled behind them, so order (and moderation after its messages) is kept. When
-even the spool cannot be written, :meth:`flush` raises StoreError and keeps the batch in memory.
+A failing write is retried ``retry_attempts`` times with capped exponential backoff and jitter;
+what a failed attempt believed about its channels is forgotten (floors are re-learned), so a
+half-written batch is checked against the store on the next try. If it still fails the batch
+goes to the on-disk spool (Arrow IPC, ``*.arrows``; written, fsynced, renamed) and is replayed,
+oldest first, before later batches, every ``spool_retry_s``; because step 1 drops what a
+half-done attempt already wrote, replaying is always safe. Event batches spooled by earlier
+versions (``*.jsonl``, :mod:`chatpulse.store.spool`) are replayed first. While the spool holds
+batches, new batches are spooled behind them, so order (and moderation after its messages) is
+kept. When even the spool cannot be written, :meth:`flush` raises StoreError and keeps the
+batch in memory.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from chatpulse.errors import StoreError
-from chatpulse.events import ChatEvent, MessageEvent
+from chatpulse.events import ChatEvent
 from chatpulse.store import Store, moderation
+from chatpulse.store.dsn import ChdbTarget
 from chatpulse.store.rows import (
-    EVENT_KINDS,
-    emote_columns,
-    event_columns,
-    event_key,
-    message_columns,
-    message_time,
+    EMOTE_SCHEMA,
+    EVENT_SCHEMA,
+    MESSAGE_SCHEMA,
+    StoreBatch,
+    build_batch,
+    python_columns,
+    split_events,
 )
 from chatpulse.store.spool import Spool
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SPOOL_DIR: Final = Path("data/spool")
+DEFAULT_MEMORY_KEYS: Final = 200_000  # ids remembered (~40 MB); older ones are checked in the store
+_NO_FLOOR: Final = -(2**62)  # a channel the store has never seen: every row is new
+_ALWAYS_ASK: Final = 2**62  # floor of a non-exclusive sink: every row not remembered is checked
 _EXISTING_SQL: Final = (  # noqa: S608 - constant text; values are query parameters
     "SELECT 'm' AS t, id AS k FROM chat_messages WHERE {range} "
     "UNION ALL SELECT DISTINCT 'e' AS t, message_id AS k FROM chat_emotes WHERE {range} "
@@ -60,6 +82,16 @@ _EXISTING_SQL: Final = (  # noqa: S608 - constant text; values are query paramet
     "AND sent_at >= fromUnixTimestamp64Milli({lo:Int64}, 'UTC') "
     "AND sent_at <= fromUnixTimestamp64Milli({hi:Int64}, 'UTC')"
 )
+_FLOORS_SQL: Final = (  # noqa: S608 - constant text; values are query parameters
+    "SELECT channel, toUnixTimestamp64Milli(max(t)) AS t FROM ("
+    "SELECT channel, max(sent_at) AS t FROM chat_messages WHERE {c} GROUP BY channel "
+    "UNION ALL SELECT channel, max(sent_at) AS t FROM chat_events WHERE {c} GROUP BY channel "
+    "UNION ALL SELECT channel, max(sent_at) AS t FROM chat_emotes WHERE {c} GROUP BY channel"
+    ") GROUP BY channel"
+).format(c="channel IN {channels:Array(String)}")
+_NEW, _DUP, _ASK = 0, 1, 2  # what a row is: new for certain, stored already, or to be checked
+_SPOOL_MAGIC: Final = b"CHATPULSE-STOREBATCH-1\n"
+_SPOOL_SUFFIX: Final = ".arrows"
 
 
 @dataclass(slots=True)
@@ -79,6 +111,7 @@ class SinkStats:
     spooled_rows: int = 0  # events written to the spool
     spool_replayed_batches: int = 0  # spooled batches later written to the store
     spool_pending: int = 0  # batches waiting in the spool now
+    store_checks: int = 0  # batches that had to ask the store which rows it already holds
     last_error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,7 +119,7 @@ class SinkStats:
 
 
 class ClickHouseSink:
-    """Buffers events and writes them to a :class:`~chatpulse.store.Store` in columnar batches."""
+    """Buffers batches and writes them to a :class:`~chatpulse.store.Store`, exactly once each."""
 
     def __init__(
         self,
@@ -100,9 +133,14 @@ class ClickHouseSink:
         retry_cap_s: float = 5.0,
         spool_retry_s: float = 5.0,
         moderation_window_s: float = 600.0,
+        exclusive: bool | None = None,
+        memory_keys: int = DEFAULT_MEMORY_KEYS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``exclusive``: this sink is the only writer of its channels while it runs (default:
+        True for chDB, whose folder one process owns; False for a server). ``memory_keys``:
+        how many written ids to remember for the duplicate check."""
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.store = store
@@ -110,16 +148,23 @@ class ClickHouseSink:
         self.max_age_s = max_age_s
         self.stats = SinkStats()
         self._spool = Spool(spool_dir if spool_dir is not None else DEFAULT_SPOOL_DIR)
-        self.stats.spool_pending = len(self._spool.pending())
+        self._batch_spool = _BatchSpool(self._spool.folder)
+        self.stats.spool_pending = len(self._spool.pending()) + len(self._batch_spool.pending())
         self._retry_attempts = max(1, retry_attempts)
         self._retry_base_s = retry_base_s
         self._retry_cap_s = retry_cap_s
         self._spool_retry_s = spool_retry_s
-        self._moderation_window_ms = int(moderation_window_s * 1000)
+        self._window_ms = int(moderation_window_s * 1000)
+        if exclusive is None:
+            exclusive = isinstance(getattr(store, "target", None), ChdbTarget)
+        self.exclusive = exclusive
+        self._memory = _Memory(max(1, memory_keys))
+        self._insert_arrow: Callable[[str, pa.Table], None] | None = getattr(store, "insert_arrow", None)
         self._clock = clock
         self._sleep = sleep
-        self._buffer: list[ChatEvent] = []
-        self._oldest: float | None = None  # clock() when the oldest buffered event arrived
+        self._buffer: list[StoreBatch] = []
+        self._buffered_rows = 0
+        self._oldest: float | None = None  # clock() when the oldest buffered batch arrived
         self._next_spool_try = 0.0
         self._lock = threading.RLock()
         self._closed = False
@@ -127,16 +172,29 @@ class ClickHouseSink:
     # --- public API ------------------------------------------------------------------------
 
     def add(self, events: Sequence[ChatEvent]) -> None:
-        """Buffer ``events``; flush when ``batch_size`` is reached or the oldest is ``max_age_s`` old."""
+        """Buffer ``events`` (kinds the store does not keep are counted in ``stats.skipped``)."""
+        for start in range(0, len(events), self.batch_size):
+            messages, kept, skipped = split_events(events[start : start + self.batch_size])
+            try:
+                batch = build_batch(messages, kept, skipped=skipped)
+            except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+                raise StoreError(f"events the store cannot hold: {exc}") from exc
+            self.add_batch(batch)
+
+    def add_batch(self, batch: StoreBatch) -> None:
+        """Buffer a prepared batch; flush when ``batch_size`` rows are buffered or the oldest is
+        ``max_age_s`` old. Raises StoreError when the sink is closed (or a flush cannot spool)."""
         with self._lock:
             if self._closed:
                 raise StoreError("the sink is closed")
-            if not events:
+            self.stats.skipped += batch.skipped
+            if not batch.rows:
                 return
             if self._oldest is None:
                 self._oldest = self._clock()
-            self._buffer.extend(events)
-            if len(self._buffer) >= self.batch_size or self._clock() - self._oldest >= self.max_age_s:
+            self._buffer.append(batch)
+            self._buffered_rows += batch.rows
+            if self._buffered_rows >= self.batch_size or self._clock() - self._oldest >= self.max_age_s:
                 self.flush()
 
     def poll(self) -> None:
@@ -147,13 +205,19 @@ class ClickHouseSink:
                 self.flush()
 
     def flush(self) -> None:
-        """Write everything buffered. On return every event added so far is stored or spooled."""
+        """Write everything buffered. On return every batch added so far is stored or spooled."""
         with self._lock:
             self._drain_spool(force=False)
             while self._buffer:
-                batch = self._buffer[: self.batch_size]
-                self._write_or_spool(batch)
-                del self._buffer[: len(batch)]
+                rows, taken = 0, 0
+                while taken < len(self._buffer) and (
+                    not taken or rows + self._buffer[taken].rows <= self.batch_size
+                ):
+                    rows += self._buffer[taken].rows
+                    taken += 1
+                self._write_or_spool(_concat(self._buffer[:taken]))
+                del self._buffer[:taken]
+                self._buffered_rows -= rows
             self._oldest = None
 
     def close(self) -> None:
@@ -171,7 +235,7 @@ class ClickHouseSink:
 
     # --- batches ---------------------------------------------------------------------------
 
-    def _write_or_spool(self, batch: list[ChatEvent]) -> None:
+    def _write_or_spool(self, batch: StoreBatch) -> None:
         if self.stats.spool_pending:  # keep order: older spooled batches go first
             self._to_spool(batch)
             return
@@ -179,38 +243,52 @@ class ClickHouseSink:
             self._write_with_retries(batch)
         except StoreError as exc:
             self.stats.failed_batches += 1
-            log.warning("store write failed after %d attempts (%s); spooling %d events",
-                        self._retry_attempts, exc, len(batch))  # fmt: skip
+            log.warning("store write failed after %d attempts (%s); spooling %d rows",
+                        self._retry_attempts, exc, batch.rows)  # fmt: skip
             self._to_spool(batch)
 
-    def _to_spool(self, batch: list[ChatEvent]) -> None:
-        path = self._spool.put(batch)  # raises StoreError: the caller keeps the batch buffered
+    def _to_spool(self, batch: StoreBatch) -> None:
+        path = self._batch_spool.put(batch)  # raises StoreError: the caller keeps the batch buffered
         self.stats.spooled_batches += 1
-        self.stats.spooled_rows += len(batch)
+        self.stats.spooled_rows += batch.rows
         self.stats.spool_pending += 1
         if self._next_spool_try <= self._clock():
             self._next_spool_try = self._clock() + self._spool_retry_s
-        log.info("spooled %d events to %s", len(batch), path)
+        log.info("spooled %d rows to %s", batch.rows, path)
 
     def _drain_spool(self, *, force: bool) -> None:
         if not self.stats.spool_pending or (not force and self._clock() < self._next_spool_try):
             return
-        for path in self._spool.pending():
-            events = self._spool.load(path)
-            if events is not None:
+        # Event files of earlier versions first: they are older than any batch file.
+        pending: list[tuple[Path, Callable[[Path], StoreBatch | None], Callable[[Path], None]]] = [
+            (path, self._load_events, self._spool.remove) for path in self._spool.pending()
+        ]
+        pending += [
+            (path, self._batch_spool.load, self._batch_spool.remove) for path in self._batch_spool.pending()
+        ]
+        for path, load, remove in pending:
+            batch = load(path)
+            if batch is not None:
                 try:
-                    self._write_with_retries(events, attempts=1)
+                    self._write_with_retries(batch, attempts=1)
                 except StoreError as exc:
                     self._next_spool_try = self._clock() + self._spool_retry_s
                     log.info("store still failing (%s); %d spooled batches wait", exc,
                              self.stats.spool_pending)  # fmt: skip
                     return
                 self.stats.spool_replayed_batches += 1
-            self._spool.remove(path)
+            remove(path)
             self.stats.spool_pending -= 1
-        self.stats.spool_pending = len(self._spool.pending())
+        self.stats.spool_pending = len(self._spool.pending()) + len(self._batch_spool.pending())
 
-    def _write_with_retries(self, batch: Sequence[ChatEvent], attempts: int | None = None) -> None:
+    def _load_events(self, path: Path) -> StoreBatch | None:
+        events = self._spool.load(path)
+        if events is None:
+            return None
+        messages, kept, skipped = split_events(events)
+        return build_batch(messages, kept, skipped=skipped)
+
+    def _write_with_retries(self, batch: StoreBatch, attempts: int | None = None) -> None:
         attempts = attempts or self._retry_attempts
         for attempt in range(attempts):
             try:
@@ -218,61 +296,383 @@ class ClickHouseSink:
                 return
             except StoreError as exc:
                 self.stats.last_error = str(exc)
+                # Part of the batch may be stored now: check these channels in the store again.
+                self._memory.forget_floors(_channels(batch))
                 if attempt + 1 >= attempts:
                     raise
                 self.stats.retries += 1
                 delay = min(self._retry_cap_s, self._retry_base_s * 2**attempt)
                 self._sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
 
-    def _write(self, batch: Sequence[ChatEvent]) -> None:
-        messages, events = self._split(batch)
-        if messages or events:
-            existing = self._existing(messages, events)
-            new_messages = [m for m in messages if m.id not in existing["m"]]
-            emote_rows = [m for m in messages if m.emotes and m.id not in existing["e"]]
-            new_events = [(k, e) for k, e in events.items() if k not in existing["v"]]
-            self.stats.duplicates += len(messages) - len(new_messages) + len(events) - len(new_events)
-            if new_messages:
-                self.store.insert("chat_messages", message_columns(new_messages))
-            if emote_rows:
-                columns = emote_columns(emote_rows)
-                self.store.insert("chat_emotes", columns)
-                self.stats.emotes_written += len(columns["message_id"])
-            if new_events:
-                columns = event_columns([e for _, e in new_events])
-                columns["event_key"] = [k for k, _ in new_events]
-                self.store.insert("chat_events", columns)
-            self.stats.rows_written += len(new_messages)
-            self.stats.events_written += len(new_events)
-            self.stats.moderation_actions += moderation.apply(
-                self.store, [e for _, e in events.items()], self._moderation_window_ms
-            )
+    def _write(self, batch: StoreBatch) -> None:
+        messages, emotes, events = batch.messages, batch.emotes, batch.events
+        ids = messages.column("id").to_pylist()
+        m_channels = messages.column("channel").to_pylist()
+        m_times = messages.column("sent_at").cast(pa.int64()).to_pylist()
+        keys = events.column("event_key").to_pylist()
+        v_channels = events.column("channel").to_pylist()
+        v_times = events.column("sent_at").cast(pa.int64()).to_pylist()
+        if self.exclusive:
+            self._learn_floors({*m_channels, *v_channels})
+        memory = self._memory
+        m_state = memory.classify(
+            ids, m_channels, m_times, memory.messages, _oldest(messages), self.exclusive
+        )
+        v_state = memory.classify(keys, v_channels, v_times, memory.events, _oldest(events), self.exclusive)
+        existing = self._existing(ids, m_channels, m_times, m_state, keys, v_channels, v_times, v_state)
+        m_keep = _keep(m_state, ids, existing["m"])
+        v_keep = _keep(v_state, keys, existing["v"])
+        new_messages = _filtered(messages, m_keep)
+        new_events = _filtered(events, v_keep)
+        new_emotes = _filtered(emotes, _emote_keep(emotes, ids, m_state, existing["e"]))
+        self.stats.duplicates += (
+            messages.num_rows - new_messages.num_rows + events.num_rows - new_events.num_rows
+        )
+        self._insert("chat_messages", new_messages)
+        self._insert("chat_emotes", new_emotes)
+        self._insert("chat_events", new_events)
+        self._moderate(new_messages, events)
+        self.stats.rows_written += new_messages.num_rows
+        self.stats.events_written += new_events.num_rows
+        self.stats.emotes_written += new_emotes.num_rows
         self.stats.batches += 1
+        memory.remember(new_messages, new_events, self.exclusive)
 
-    def _split(self, batch: Sequence[ChatEvent]) -> tuple[list[MessageEvent], dict[str, ChatEvent]]:
-        messages: dict[str, MessageEvent] = {}
-        events: dict[str, ChatEvent] = {}
-        skipped = 0
-        for event in batch:
-            if isinstance(event, MessageEvent) and event.kind == "message" and event.channel:
-                if not event.id:  # not from Twitch; give it a stable identity for dedupe
-                    event = replace(event, id=event_key(event))
-                messages.setdefault(event.id, event)
-            elif event.kind in EVENT_KINDS:
-                events.setdefault(event_key(event), event)
-            else:
-                skipped += 1
-        self.stats.skipped += skipped
-        self.stats.duplicates += len(batch) - len(messages) - len(events) - skipped
-        return list(messages.values()), events
+    def _insert(self, table: str, rows: pa.Table) -> None:
+        if not rows.num_rows:
+            return
+        if self._insert_arrow is not None:
+            self._insert_arrow(table, rows)
+        else:
+            self.store.insert(table, python_columns(rows))
 
-    def _existing(self, messages: list[MessageEvent], events: dict[str, ChatEvent]) -> dict[str, set[str]]:
-        times = [message_time(m) for m in messages] + [message_time(e) for e in events.values()]
-        channels = {m.channel or "" for m in messages} | {e.channel or "" for e in events.values()}
+    def _learn_floors(self, channels: set[str]) -> None:
+        unknown = self._memory.unknown_channels(channels)
+        if not unknown:
+            return
+        rows = self.store.query(_FLOORS_SQL, {"channels": unknown})
+        found = {row["channel"]: int(row["t"]) for row in rows}
+        self._memory.set_floors({c: found.get(c, _NO_FLOOR) for c in unknown})
+
+    def _existing(
+        self,
+        ids: list[str],
+        m_channels: list[str],
+        m_times: list[int],
+        m_state: list[int],
+        keys: list[str],
+        v_channels: list[str],
+        v_times: list[int],
+        v_state: list[int],
+    ) -> dict[str, set[str]]:
+        """Ids the store holds among the rows to check (one query; none when there are none)."""
+        found: dict[str, set[str]] = {"m": set(), "e": set(), "v": set()}
+        if _ASK not in m_state and _ASK not in v_state:
+            return found
+        times = [t for t, s in zip(m_times, m_state, strict=True) if s == _ASK]
+        times += [t for t, s in zip(v_times, v_state, strict=True) if s == _ASK]
+        if not times:
+            return found
+        channels = {c for c, s in zip(m_channels, m_state, strict=True) if s == _ASK}
+        channels |= {c for c, s in zip(v_channels, v_state, strict=True) if s == _ASK}
+        self.stats.store_checks += 1
         rows = self.store.query(
             _EXISTING_SQL, {"channels": sorted(channels), "lo": min(times), "hi": max(times)}
         )
-        found: dict[str, set[str]] = {"m": set(), "e": set(), "v": set()}
         for row in rows:
             found[row["t"]].add(row["k"])
         return found
+
+    def _moderate(self, new_messages: pa.Table, events: pa.Table) -> None:
+        """Markers for the batch's moderation: in memory for targets in the batch, through the
+        store for targets that may be stored. Every action of the batch counts, replays too
+        (applying one again adds nothing)."""
+        by_id, by_user = moderation.actions_in_table(events)
+        if not by_id and not by_user:
+            return
+        window = self._window_ms
+        marked, found = moderation.markers(new_messages, by_id, by_user, window)
+        self._insert("chat_messages", marked)
+        stored_ids: list[moderation.Action] = []
+        since: int | None = _ALWAYS_ASK
+        for index, action in enumerate(by_id):
+            if index in found:
+                continue
+            sent = self._memory.messages.get(action.key)
+            if sent is not None:
+                since = min(since, sent) if since is not None else None
+            elif not self._memory.outside_store(action.channel, action.at - window, self.exclusive):
+                since = None  # could be anywhere in the window
+            else:
+                continue  # not stored (e.g. sent before this sink's channel history began)
+            stored_ids.append(action)
+        stored_users = [
+            a for a in by_user if self._memory.may_have_user(a.channel, a.key, a.at - window, self.exclusive)
+        ]
+        moderation.apply_actions(self.store, stored_ids, (), window, since_ms=since)
+        moderation.apply_actions(self.store, (), stored_users, window)
+        self.stats.moderation_actions += len(by_id) + len(by_user)
+
+
+class _Memory:
+    """What this sink wrote recently, bounded; and per channel the floor above which that is all
+    the store holds (exclusive sinks only). Not thread-safe: the sink serialises calls."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.messages: dict[str, int] = {}  # message id -> sent_at ms
+        self.events: dict[str, int] = {}  # event key -> sent_at ms
+        self.users: dict[tuple[str, str], int] = {}  # (channel, login) -> latest sent_at written
+        self._floors: dict[str, int] = {}  # channel -> floor (ms)
+        self._written: dict[str, int] = {}  # channel -> newest sent_at written
+        self._chunks: deque[tuple[list[str], list[str], dict[str, int]]] = deque()
+
+    def unknown_channels(self, channels: set[str]) -> list[str]:
+        return sorted(c for c in channels if c not in self._floors)
+
+    def set_floors(self, floors: dict[str, int]) -> None:
+        self._floors.update(floors)
+
+    def forget_floors(self, channels: set[str]) -> None:
+        for channel in channels:
+            self._floors.pop(channel, None)
+
+    def floor(self, channel: str, exclusive: bool) -> int:
+        return self._floors.get(channel, _ALWAYS_ASK) if exclusive else _ALWAYS_ASK
+
+    def classify(
+        self,
+        keys: list[str],
+        channels: list[str],
+        times: list[int],
+        known: dict[str, int],
+        oldest: dict[str, int],
+        exclusive: bool,
+    ) -> list[int]:
+        """Per row: _DUP (earlier in the batch, or remembered), _NEW (above its channel's floor
+        and not remembered) or _ASK (the store must say). ``oldest``: per channel, the oldest
+        time in the batch."""
+        floors = self._floors if exclusive else {}
+        if (
+            exclusive
+            and all(at > floors.get(channel, _ALWAYS_ASK) for channel, at in oldest.items())
+            and len(set(keys)) == len(keys)
+            and known.keys().isdisjoint(keys)
+        ):
+            return [_NEW] * len(keys)  # live chat: newer than anything stored, each row once
+        seen: set[str] = set()
+        out: list[int] = []
+        append, add = out.append, seen.add
+        for key, channel, at in zip(keys, channels, times, strict=True):
+            if key in seen or key in known:
+                append(_DUP)
+            else:
+                append(_NEW if at > floors.get(channel, _ALWAYS_ASK) else _ASK)
+                add(key)
+        return out
+
+    def outside_store(self, channel: str, since: int, exclusive: bool) -> bool:
+        """True when nothing the store holds for ``channel`` from ``since`` on is unknown here."""
+        return since > self.floor(channel, exclusive)
+
+    def may_have_user(self, channel: str, login: str, since: int, exclusive: bool) -> bool:
+        """Whether the store may hold messages of ``login`` in ``channel`` from ``since`` on."""
+        if not self.outside_store(channel, since, exclusive):
+            return True
+        return self.users.get((channel, login), _NO_FLOOR) >= since
+
+    def remember(self, messages: pa.Table, events: pa.Table, exclusive: bool) -> None:
+        """Record a written batch; forget the oldest batches beyond ``capacity`` ids."""
+        ids = messages.column("id").to_pylist()
+        keys = events.column("event_key").to_pylist()
+        m_times = messages.column("sent_at").cast(pa.int64()).to_pylist()
+        self.messages.update(zip(ids, m_times, strict=True))
+        self.events.update(zip(keys, events.column("sent_at").cast(pa.int64()).to_pylist(), strict=True))
+        newest = _newest_per_channel(messages, events)
+        for channel, at in newest.items():
+            if at > self._written.get(channel, _NO_FLOOR):
+                self._written[channel] = at
+        if exclusive and messages.num_rows:
+            users = messages.group_by(["channel", "user_login"]).aggregate([("sent_at", "max")])
+            get = self.users.get
+            for channel, login, at in zip(
+                users.column("channel").to_pylist(),
+                users.column("user_login").to_pylist(),
+                users.column("sent_at_max").cast(pa.int64()).to_pylist(),
+                strict=True,
+            ):
+                if at > get((channel, login), _NO_FLOOR):
+                    self.users[(channel, login)] = at
+        self._chunks.append((ids, keys, newest))
+        self._evict()
+
+    def _evict(self) -> None:
+        while len(self.messages) + len(self.events) > self.capacity and self._chunks:
+            ids, keys, newest = self._chunks.popleft()
+            for key in ids:
+                self.messages.pop(key, None)
+            for key in keys:
+                self.events.pop(key, None)
+            for channel, at in newest.items():  # rows up to here may now be stored unknown to us
+                if channel in self._floors and at > self._floors[channel]:
+                    self._floors[channel] = at
+        if len(self.users) > self.capacity:
+            # Chatters' latest times stand in for the forgotten ids only up to the floor: raise
+            # every floor to what was written, then start over.
+            for channel, at in self._written.items():
+                if channel in self._floors and at > self._floors[channel]:
+                    self._floors[channel] = at
+            self.users.clear()
+
+
+class _BatchSpool:
+    """Spooled :class:`StoreBatch` es: one ``<sequence>.arrows`` file each (three Arrow IPC
+    streams, each after its byte length), written to a temporary name, fsynced and renamed.
+    An unreadable file is renamed ``*.bad`` and kept for a human, never deleted."""
+
+    _SCHEMAS: Final = (MESSAGE_SCHEMA, EMOTE_SCHEMA, EVENT_SCHEMA)
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sequence = max((_sequence(p) for p in self.pending()), default=0)
+
+    def pending(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(self.folder.glob(f"*{_SPOOL_SUFFIX}"), key=_sequence)
+
+    def put(self, batch: StoreBatch) -> Path:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._sequence += 1
+            final = self.folder / f"{self._sequence:012d}{_SPOOL_SUFFIX}"
+            partial = final.with_suffix(".partial")
+            with partial.open("wb") as handle:
+                handle.write(_SPOOL_MAGIC)
+                for table in (batch.messages, batch.emotes, batch.events):
+                    payload = _ipc_bytes(table)
+                    handle.write(len(payload).to_bytes(8, "little"))
+                    handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, final)
+        except OSError as exc:
+            raise StoreError(f"cannot write spool file in {self.folder}: {exc.strerror}") from exc
+        return final
+
+    def load(self, path: Path) -> StoreBatch | None:
+        try:
+            data = path.read_bytes()
+            if not data.startswith(_SPOOL_MAGIC):
+                raise ValueError("not a ChatPulse batch file")
+            offset, tables = len(_SPOOL_MAGIC), []
+            for schema in self._SCHEMAS:
+                size = int.from_bytes(data[offset : offset + 8], "little")
+                offset += 8
+                table = pa.ipc.open_stream(pa.py_buffer(data[offset : offset + size])).read_all()
+                offset += size
+                if not table.schema.equals(schema):
+                    raise ValueError("unexpected columns")
+                tables.append(table)
+            return StoreBatch(*tables)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            bad = path.with_suffix(".bad")
+            log.error("spool file %s is unreadable (%s); kept as %s", path, exc, bad.name)
+            os.replace(path, bad)
+            return None
+
+    def remove(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+
+
+def _sequence(path: Path) -> int:
+    try:
+        return int(path.stem)
+    except ValueError:
+        return 0
+
+
+def _ipc_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _concat(batches: list[StoreBatch]) -> StoreBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return StoreBatch(
+        pa.concat_tables([b.messages for b in batches]),
+        pa.concat_tables([b.emotes for b in batches]),
+        pa.concat_tables([b.events for b in batches]),
+    )
+
+
+def _channels(batch: StoreBatch) -> set[str]:
+    return set(pc.unique(batch.messages.column("channel")).to_pylist()) | set(
+        pc.unique(batch.events.column("channel")).to_pylist()
+    )
+
+
+def _keep(states: list[int], keys: list[str], stored: set[str]) -> list[bool] | None:
+    """Which rows to insert; None for all of them."""
+    if _DUP not in states and _ASK not in states:
+        return None
+    return [s == _NEW or (s == _ASK and k not in stored) for s, k in zip(states, keys, strict=True)]
+
+
+def _filtered(table: pa.Table, keep: list[bool] | None) -> pa.Table:
+    if keep is None or all(keep):
+        return table
+    return table.filter(pa.array(keep, pa.bool_()))
+
+
+def _oldest(table: pa.Table) -> dict[str, int]:
+    """Per channel, the oldest ``sent_at`` in ``table`` (ms)."""
+    if not table.num_rows:
+        return {}
+    grouped = table.group_by("channel").aggregate([("sent_at", "min")])
+    return dict(
+        zip(
+            grouped.column("channel").to_pylist(),
+            grouped.column("sent_at_min").cast(pa.int64()).to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def _emote_keep(emotes: pa.Table, ids: list[str], m_state: list[int], stored: set[str]) -> list[bool] | None:
+    """Emote rows to insert: those of messages new for certain, and of checked messages whose
+    emotes the store lacks (a half-written attempt may have stored messages but not emotes)."""
+    if not emotes.num_rows or (_DUP not in m_state and _ASK not in m_state):
+        return None  # all messages new, each once: so are their emotes
+    state: dict[str, int] = {}
+    for key, s in zip(ids, m_state, strict=True):
+        state.setdefault(key, s)  # a message's first copy in the batch decides
+    message_ids = emotes.column("message_id").to_pylist()
+    positions = emotes.column("position").to_pylist()
+    seen: set[tuple[str, int]] = set()
+    keep: list[bool] = []
+    for key, position in zip(message_ids, positions, strict=True):
+        s = state.get(key, _ASK)
+        ok = (s == _NEW or (s == _ASK and key not in stored)) and (key, position) not in seen
+        seen.add((key, position))
+        keep.append(ok)
+    return keep
+
+
+def _newest_per_channel(messages: pa.Table, events: pa.Table) -> dict[str, int]:
+    newest: dict[str, int] = {}
+    for table in (messages, events):
+        if not table.num_rows:
+            continue
+        grouped = table.group_by("channel").aggregate([("sent_at", "max")])
+        for channel, at in zip(
+            grouped.column("channel").to_pylist(),
+            grouped.column("sent_at_max").cast(pa.int64()).to_pylist(),
+            strict=True,
+        ):
+            if at > newest.get(channel, _NO_FLOOR):
+                newest[channel] = at
+    return newest

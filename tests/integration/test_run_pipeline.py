@@ -92,8 +92,11 @@ def test_sigterm_drains_everything_received_into_the_store(tmp_path: Path) -> No
 
 
 def test_a_second_interrupt_exits_at_once(tmp_path: Path) -> None:
+    # Half an hour of back-fill keeps the pipeline busy, so the first Ctrl-C finds queues and a
+    # sink buffer to drain (an idle pipeline drains faster than the second Ctrl-C comes).
     proc = subprocess.Popen(
-        [*CLI, "run", "--demo", "--no-dashboard", "--store", f"chdb://{tmp_path / 'db'}", "--workers", "1"],
+        [*CLI, "run", "--demo", "--demo-history", "30", "--no-dashboard", "--store",
+         f"chdb://{tmp_path / 'db'}", "--workers", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     time.sleep(5)
