@@ -287,3 +287,82 @@ def test_an_unwritable_spool_keeps_the_batch_and_says_so(
     blocker.unlink()
     sink.flush()  # the spool is writable again: the kept batch goes there
     assert sink.stats.spooled_rows == 100
+
+
+# --- the columnar sink path: fixed Arrow schemas, bounded memory, moderation, old spool files ---
+
+
+def test_the_fixed_arrow_schemas_match_the_migrated_tables(store: Store) -> None:
+    from chatpulse.store.clickhouse import arrow_type
+    from chatpulse.store.rows import MARKER_SCHEMA, TABLE_SCHEMAS
+
+    for table, schema in {**TABLE_SCHEMAS, "chat_messages (marker)": MARKER_SCHEMA}.items():
+        name = table.split()[0]
+        types = {r["name"]: r["type"] for r in store.query(
+            "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String}",
+            {"t": name},
+        )}  # fmt: skip
+        assert {f.name: f.type for f in schema} == {n: arrow_type(types[n]) for n in schema.names}
+
+
+def test_a_sink_that_remembers_little_still_drops_every_replayed_row(
+    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    sink = _sink(store, tmp_path, batch_size=500, memory_keys=300)
+    sink.add(xqcow)
+    sink.flush()
+    first = _figures(store)
+    sink.add(xqcow[1000:4000])  # mostly forgotten by now: the store has to say
+    sink.close()
+    assert sink.stats.store_checks >= 1
+    assert _figures(store) == first
+    assert first["messages"] == first["agg_messages"] == sum(1 for e in xqcow if e.kind == "message")
+
+
+def test_live_chat_is_written_without_asking_the_store(
+    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    sink = _sink(store, tmp_path, batch_size=1000)
+    sink.add(xqcow)
+    sink.close()
+    assert sink.stats.store_checks == 0  # every batch newer than what the store held
+    assert sink.stats.rows_written == sum(1 for e in xqcow if e.kind == "message")
+
+
+def test_moderation_in_memory_and_through_the_store_mark_the_same_messages(
+    tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    def deleted(folder: str, **kwargs: Any) -> list[dict[str, Any]]:
+        opened = open_store(StoreSettings(dsn=f"chdb://{tmp_path / folder}"))
+        try:
+            opened.migrate()
+            sink = ClickHouseSink(opened, spool_dir=tmp_path / f"{folder}.spool", **kwargs)
+            sink.add(xqcow)
+            sink.close()
+            return opened.query("SELECT id, deleted_by, deleted_at FROM chat_messages FINAL "
+                                "WHERE deleted ORDER BY id")  # fmt: skip
+        finally:
+            opened.close()
+
+    # One big batch: targets are found in the batch itself. Batches of 50 rows, sharing the
+    # store with nobody assumed: every target is looked up with INSERT ... SELECT.
+    in_memory = deleted("one", batch_size=10_000)
+    through_store = deleted("many", batch_size=50, exclusive=False)
+    assert len(in_memory) > 0
+    assert in_memory == through_store
+
+
+def test_event_files_spooled_by_earlier_versions_are_written(
+    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    from chatpulse.store.spool import Spool
+
+    Spool(tmp_path / "spool").put(xqcow[:2000])
+    sink = _sink(store, tmp_path)
+    assert sink.stats.spool_pending == 1
+    sink.add(xqcow[2000:])
+    sink.close()
+    assert sink.stats.spool_replayed_batches == 1 and sink.stats.spool_pending == 0
+    figures = _figures(store)
+    assert figures["messages"] == figures["agg_messages"] == sum(1 for e in xqcow if e.kind == "message")
+    assert figures["deleted"] == figures["agg_deleted"] > 0
