@@ -18,10 +18,13 @@ Classes, by wire ``kind``:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, TypeVar
+
+import orjson
 
 from chatpulse.errors import WireFormatError
 
@@ -253,23 +256,91 @@ for _cls in (Emote, ReplyParent, Sentiment, ChatEvent, MessageEvent, UserNoticeE
 
 
 # --- time ------------------------------------------------------------------------------------
+#
+# Every event carries two times and every stage of the Kafka pipeline formats or parses both, so
+# these are hot. Chat arrives in bursts, many events share a second: the "YYYY-MM-DDTHH:MM:SS"
+# part is cached per second (both ways) and the milliseconds come from tables. The caches are
+# cleared when full, so memory stays bounded on a long replay.
+
+_SECOND_CACHE_SIZE: Final = 4096
+_MILLIS_SUFFIX: Final = tuple(f".{millis:03d}Z" for millis in range(1000))
+_MILLIS_VALUE: Final = {f"{millis:03d}": millis for millis in range(1000)}
+_ISO_SECONDS: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
+_second_text: dict[int, str] = {}  # epoch second -> "2019-09-15T00:00:00"
+_second_value: dict[str, int] = {}  # the reverse
+
+
+def _format_second(seconds: int) -> str:
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if len(_second_text) >= _SECOND_CACHE_SIZE:
+        _second_text.clear()
+    _second_text[seconds] = text
+    return text
 
 
 def format_time(ms: int) -> str:
     """Milliseconds since epoch -> ``2019-09-15T00:00:00.501Z``."""
     seconds, millis = divmod(ms, 1000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{millis:03d}Z"
+    return (_second_text.get(seconds) or _format_second(seconds)) + _MILLIS_SUFFIX[millis]
 
 
-def parse_time(text: str) -> int:
-    """ISO-8601 (``Z`` or offset, any sub-second precision) -> milliseconds since epoch."""
+def _parse_time_any(text: str) -> int:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return round(moment.timestamp() * 1000)
 
 
+def parse_time(text: str) -> int:
+    """ISO-8601 (``Z`` or offset, any sub-second precision) -> milliseconds since epoch."""
+    # Fast path: exactly what format_time writes; anything else takes the general parser.
+    if len(text) == 24 and text[19] == "." and text[23] == "Z":
+        millis = _MILLIS_VALUE.get(text[20:23])
+        if millis is not None:
+            prefix = text[:19]
+            seconds = _second_value.get(prefix)
+            if seconds is None and _ISO_SECONDS.fullmatch(prefix):
+                seconds = _parse_time_any(prefix + "Z") // 1000  # raises ValueError for 2019-13-01
+                if len(_second_value) >= _SECOND_CACHE_SIZE:
+                    _second_value.clear()
+                _second_value[prefix] = seconds
+            if seconds is not None:
+                return seconds * 1000 + millis
+    return _parse_time_any(text)
+
+
+def _wire_time(ms: int | None) -> str | None:
+    """:func:`format_time`, None for None, in one call (the encoders call it twice per event)."""
+    if ms is None:
+        return None
+    seconds, millis = divmod(ms, 1000)
+    return (_second_text.get(seconds) or _format_second(seconds)) + _MILLIS_SUFFIX[millis]
+
+
+def _event_time(text: str | None) -> int | None:
+    return None if text is None else parse_time(text)
+
+
 # --- wire format -----------------------------------------------------------------------------
+#
+# The wire object of an event: ``{"schema": 1, <every field in dataclass order>}`` with times as
+# ISO strings, emotes as a list of objects, ``params`` tuples as lists, Sentiment and ReplyParent
+# as objects. Each event class gets three functions generated from its fields (the way
+# dataclasses writes ``__init__``), so a hot path makes no per-field decisions:
+#
+# - a *plain* encoder: the wire object with plain dicts and lists (:func:`to_wire`);
+# - a *native* encoder: the same object, except that emotes, params, sentiment and reply_parent
+#   are left as tuples and dataclasses, which orjson writes exactly as the plain encoder spells
+#   them out (a JSON array; an object of the fields in order), in native code (:func:`dumps`);
+# - a *full-layout* decoder: every field read by key and passed positionally; an object missing
+#   a key (older writers, hand-written records) falls back to the general decoder, which reads
+#   what is there and defaults the rest.
+#
+# JSON itself is orjson (native code, UTF-8 bytes out, non-ASCII kept as is); whatever orjson
+# refuses (integers beyond 64 bits, lone surrogates, NaN literals, non-str keys) goes through the
+# standard json module as before, so nothing that encoded or decoded before fails now. Two
+# spellings differ from the json module's, not the meaning: orjson writes 1e-05 as 0.00001, and a
+# NaN or infinite float (not JSON; no analyzer returns one) as null.
 
 _CLASS_BY_KIND: dict[str, type[ChatEvent]] = {
     "message": MessageEvent,
@@ -281,34 +352,126 @@ _CLASS_BY_KIND: dict[str, type[ChatEvent]] = {
     "error": ErrorEvent,
 }
 _TIME_FIELDS: Final = frozenset({"sent_at", "received_at"})
-_FIELD_NAMES: dict[type[ChatEvent], tuple[str, ...]] = {}
+_WireEncoder = Callable[[ChatEvent], dict[str, Any]]
+_WireDecoder = Callable[[dict[str, Any]], ChatEvent]
 
 
-def _field_names(cls: type[ChatEvent]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
+def _plain_emotes(emotes: tuple[Emote, ...]) -> list[dict[str, Any]]:
+    return [{"id": e.id, "name": e.name, "start": e.start, "end": e.end, "provider": e.provider}
+            for e in emotes]  # fmt: skip
+
+
+def _plain_params(params: Any) -> Any:
+    return list(params) if isinstance(params, tuple) else params
+
+
+def _plain_record(value: Any) -> Any:
+    if isinstance(value, (Sentiment, ReplyParent)):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    return value
+
+
+def _read_emotes(value: Any) -> tuple[Emote, ...]:
+    if value.__class__ is list and not value:
+        return ()
+    return tuple(Emote(**e) for e in value)
+
+
+def _read_params(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _read_sentiment(value: Any) -> Sentiment | None:
+    return None if value is None else Sentiment(**value)
+
+
+def _read_reply_parent(value: Any) -> ReplyParent | None:
+    return None if value is None else ReplyParent(**value)
+
+
+_PLAIN_WRITE: Final = {"emotes": "_plain_emotes", "params": "_plain_params",
+                       "sentiment": "_plain_record", "reply_parent": "_plain_record"}  # fmt: skip
+_READ: Final = {"emotes": "_read_emotes", "params": "_read_params", "sentiment": "_read_sentiment",
+                "reply_parent": "_read_reply_parent"}  # fmt: skip
+_HELPERS: Final[dict[str, Any]] = {
+    "_wire_time": _wire_time, "_event_time": _event_time, "_plain_emotes": _plain_emotes,
+    "_plain_params": _plain_params, "_plain_record": _plain_record, "_read_emotes": _read_emotes,
+    "_read_params": _read_params, "_read_sentiment": _read_sentiment,
+    "_read_reply_parent": _read_reply_parent,
+}  # fmt: skip
+
+
+def _compile(cls: type[ChatEvent], name: str, source: str, namespace: dict[str, Any]) -> Any:
+    """``exec`` generated code (its text is built from field names only) and return ``name``."""
+    namespace.update(_HELPERS)
+    exec(source, namespace)  # noqa: S102
+    function = namespace[name]
+    function.__qualname__ = f"{cls.__qualname__}.{name}"
+    return function
+
+
+def _encoder_source(cls: type[ChatEvent], name: str, special: dict[str, str]) -> str:
+    items = [f'"schema": {SCHEMA_VERSION}']
+    for f in fields(cls):
+        value = f"e.{f.name}"
+        if f.name in _TIME_FIELDS:
+            value = f"_wire_time({value})"
+        elif f.name in special:
+            value = f"{special[f.name]}({value})"
+        items.append(f'"{f.name}": {value}')
+    return f"def {name}(e):\n    return {{{', '.join(items)}}}\n"
+
+
+def _decoder_source(cls: type[ChatEvent], name: str) -> str:
+    args = []
+    for f in fields(cls):
+        value = f'o["{f.name}"]'
+        if f.name in _TIME_FIELDS:
+            value = f"_event_time({value})"
+        elif f.name in _READ:
+            value = f"{_READ[f.name]}({value})"
+        args.append(value)
+    return f"def {name}(o):\n    return _construct({', '.join(args)})\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    """The generated functions of one event class."""
+
+    plain: _WireEncoder
+    native: _WireEncoder
+    full_layout: _WireDecoder
+
+
+def _build_codec(cls: type[ChatEvent]) -> _Codec:
+    construct = positional_constructor(cls)
+    return _Codec(
+        plain=_compile(cls, "plain_wire", _encoder_source(cls, "plain_wire", _PLAIN_WRITE), {}),
+        native=_compile(cls, "native_wire", _encoder_source(cls, "native_wire", {}), {}),
+        full_layout=_compile(cls, "from_full_wire", _decoder_source(cls, "from_full_wire"),
+                             {"_construct": construct}),
+    )  # fmt: skip
+
+
+_CODECS: dict[type[ChatEvent], _Codec] = {}
+
+
+def _codec(cls: type[ChatEvent]) -> _Codec:
+    codec = _CODECS.get(cls)
+    if codec is None:  # a subclass defined elsewhere: generated on first use
+        codec = _CODECS[cls] = _build_codec(cls)
+    return codec
+
+
+for _cls in (ChatEvent, MessageEvent, UserNoticeEvent, ClearChatEvent, ClearMsgEvent, ServerEvent,
+             CoverageEvent, ErrorEvent):  # fmt: skip
+    _codec(_cls)
+_DECODER_BY_KIND: Final = {kind: _CODECS[_CLASS_BY_KIND.get(kind, ServerEvent)].full_layout for kind in KINDS}
 
 
 def to_wire(event: ChatEvent) -> dict[str, Any]:
     """The event as a wire JSON object (schema version 1)."""
-    out: dict[str, Any] = {"schema": SCHEMA_VERSION}
-    for name in _field_names(type(event)):
-        value = getattr(event, name)
-        if name in _TIME_FIELDS:
-            value = None if value is None else format_time(value)
-        elif name == "emotes":
-            value = [
-                {"id": e.id, "name": e.name, "start": e.start, "end": e.end, "provider": e.provider}
-                for e in value
-            ]
-        elif name == "params" and isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, (Sentiment, ReplyParent)):
-            value = {f.name: getattr(value, f.name) for f in fields(value)}
-        out[name] = value
-    return out
+    return _codec(type(event)).plain(event)
 
 
 def from_wire(obj: dict[str, Any]) -> ChatEvent:
@@ -319,43 +482,62 @@ def from_wire(obj: dict[str, Any]) -> ChatEvent:
     if schema != SCHEMA_VERSION:
         raise WireFormatError(f"unsupported schema version {schema!r} (expected {SCHEMA_VERSION})")
     kind = obj.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in _DECODER_BY_KIND:
         raise WireFormatError(f"unknown event kind {kind!r}")
-    cls = _CLASS_BY_KIND.get(kind, ServerEvent)
-    names = _field_names(cls)
-    values: dict[str, Any] = {}
     try:
-        for name in names:
-            if name not in obj:
-                continue
-            value = obj[name]
-            if name in _TIME_FIELDS:
-                value = None if value is None else parse_time(value)
-            elif name == "emotes":
-                value = tuple(Emote(**e) for e in value)
-            elif name == "params" and isinstance(value, list):
-                value = tuple(value)
-            elif name == "sentiment" and value is not None:
-                value = Sentiment(**value)
-            elif name == "reply_parent" and value is not None:
-                value = ReplyParent(**value)
-            values[name] = value
-        if "received_at" not in values:
-            raise WireFormatError("event has no received_at")
-        return cls(**values)
+        try:
+            return _DECODER_BY_KIND[kind](obj)
+        except KeyError:
+            return _from_partial_wire(obj, kind)
     except (TypeError, ValueError, AttributeError) as exc:
         raise WireFormatError(f"invalid {kind} event: {exc}") from exc
 
 
+def _from_partial_wire(obj: dict[str, Any], kind: str) -> ChatEvent:
+    """The general decoder: the fields ``obj`` has, converted; defaults for the rest."""
+    cls = _CLASS_BY_KIND.get(kind, ServerEvent)
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name not in obj:
+            continue
+        value = obj[f.name]
+        if f.name in _TIME_FIELDS:
+            value = _event_time(value)
+        elif f.name in _READ:
+            value = _HELPERS[_READ[f.name]](value)
+        values[f.name] = value
+    if "received_at" not in values:
+        raise WireFormatError("event has no received_at")
+    return cls(**values)
+
+
+def dumps_bytes(event: ChatEvent) -> bytes:
+    """:func:`dumps` as UTF-8 bytes, without a str in between (what Kafka records carry)."""
+    try:
+        return orjson.dumps(_codec(type(event)).native(event))
+    except TypeError:  # orjson.JSONEncodeError: see the wire format note above
+        return _stdlib_dumps(event).encode("utf-8")
+
+
 def dumps(event: ChatEvent) -> str:
     """One compact JSON line, non-ASCII kept as is."""
+    try:
+        return orjson.dumps(_codec(type(event)).native(event)).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError: see the wire format note above
+        return _stdlib_dumps(event)
+
+
+def _stdlib_dumps(event: ChatEvent) -> str:
     return json.dumps(to_wire(event), ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(line: str | bytes) -> ChatEvent:
     """Decode one JSON line; raises :class:`WireFormatError` on anything malformed."""
     try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        raise WireFormatError(f"not JSON: {exc}") from exc
+        obj = orjson.loads(line)
+    except ValueError:  # orjson.JSONDecodeError; the standard parser accepts a little more
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise WireFormatError(f"not JSON: {exc}") from exc
     return from_wire(obj)
