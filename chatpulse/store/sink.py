@@ -59,6 +59,7 @@ from chatpulse.store.dsn import ChdbTarget
 from chatpulse.store.rows import (
     EMOTE_SCHEMA,
     EVENT_SCHEMA,
+    MARKER_SCHEMA,
     MESSAGE_SCHEMA,
     StoreBatch,
     build_batch,
@@ -328,10 +329,15 @@ class ClickHouseSink:
         self.stats.duplicates += (
             messages.num_rows - new_messages.num_rows + events.num_rows - new_events.num_rows
         )
-        self._insert("chat_messages", new_messages)
+        by_id, by_user = moderation.actions_in_table(events)
+        marked, found = moderation.markers(new_messages, by_id, by_user, self._window_ms)
+        # Markers for the batch's own messages go in the same INSERT (a ReplacingMergeTree
+        # keeps the marker, the views count each row by its version): every INSERT costs
+        # ClickHouse tens of ms whatever its size, with its views and parts.
+        self._insert("chat_messages", _with_markers(new_messages, marked))
         self._insert("chat_emotes", new_emotes)
         self._insert("chat_events", new_events)
-        self._moderate(new_messages, events)
+        self._moderate_stored(by_id, by_user, found)
         self.stats.rows_written += new_messages.num_rows
         self.stats.events_written += new_events.num_rows
         self.stats.emotes_written += new_emotes.num_rows
@@ -383,16 +389,15 @@ class ClickHouseSink:
             found[row["t"]].add(row["k"])
         return found
 
-    def _moderate(self, new_messages: pa.Table, events: pa.Table) -> None:
-        """Markers for the batch's moderation: in memory for targets in the batch, through the
-        store for targets that may be stored. Every action of the batch counts, replays too
-        (applying one again adds nothing)."""
-        by_id, by_user = moderation.actions_in_table(events)
+    def _moderate_stored(
+        self, by_id: list[moderation.Action], by_user: list[moderation.Action], found: set[int]
+    ) -> None:
+        """Markers for stored messages the batch's moderation hits, through the store, asked only
+        about targets that may be stored (``found``: CLEARMSG actions whose message was in the
+        batch itself). Every action counts, replays too (applying one again adds nothing)."""
         if not by_id and not by_user:
             return
         window = self._window_ms
-        marked, found = moderation.markers(new_messages, by_id, by_user, window)
-        self._insert("chat_messages", marked)
         stored_ids: list[moderation.Action] = []
         since: int | None = _ALWAYS_ASK
         for index, action in enumerate(by_id):
@@ -613,6 +618,21 @@ def _channels(batch: StoreBatch) -> set[str]:
     return set(pc.unique(batch.messages.column("channel")).to_pylist()) | set(
         pc.unique(batch.events.column("channel")).to_pylist()
     )
+
+
+def _with_markers(messages: pa.Table, markers: pa.Table) -> pa.Table:
+    """``messages`` (version 0, not deleted) followed by ``markers``, as one table."""
+    if not markers.num_rows:
+        return messages
+    n = messages.num_rows
+    defaults = [
+        pa.nulls(n, pa.bool_()).fill_null(False),
+        pa.nulls(n, MARKER_SCHEMA.field("deleted_at").type),
+        pa.nulls(n, pa.string()).fill_null(""),
+        pa.nulls(n, pa.uint64()).fill_null(0),
+    ]
+    originals = pa.Table.from_arrays([*messages.columns, *defaults], schema=MARKER_SCHEMA)
+    return pa.concat_tables([originals, markers])
 
 
 def _keep(states: list[int], keys: list[str], stored: set[str]) -> list[bool] | None:
