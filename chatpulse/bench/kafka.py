@@ -135,13 +135,16 @@ class _CopiesSource:
     def __init__(self, lines: Sequence[str], count: int) -> None:
         self.lines = lines
         self.count = count
+        # Where each line's id ends (-1: no id), found once: a source should cost next to nothing.
+        self._id_ends = [match.end(2) if (match := _ID.search(line)) else -1 for line in lines]
 
     async def stream(self) -> AsyncIterator[SourceItem]:
         for i in range(self.count):
             copy, index = divmod(i, len(self.lines))
             line = self.lines[index]
-            if copy:
-                line = _ID.sub(rf"\1id=\2-{copy}", line, count=1)
+            end = self._id_ends[index]
+            if copy and end >= 0:
+                line = f"{line[:end]}-{copy}{line[end:]}"
             yield RawLine(line, now_ms())
 
     async def close(self) -> None:

@@ -156,7 +156,12 @@ class EventConsumer:
             self.close()
 
     def _handle(self, messages: Sequence[Any]) -> None:
-        batch: list[tuple[Any, ChatEvent]] = []
+        # One pass per record, as few calls as possible: this loop runs for every record.
+        kept: list[Any] = []
+        events: list[ChatEvent] = []
+        values: list[bytes] = []
+        offsets: dict[tuple[str, int], int] = {}  # what to commit once the batch is processed
+        received = 0
         for message in messages:
             error = message.error()
             if error is not None:
@@ -164,34 +169,37 @@ class EventConsumer:
                     self.stats.error("consume")
                     log.warning("kafka consume error: %s", error.str())
                 continue
-            self.stats.consumed += 1
+            received += 1
+            offsets[(message.topic(), message.partition())] = message.offset() + 1
+            value = message.value()
             try:
-                value = message.value()
                 if value is None:
                     raise WireFormatError("empty record (no value)")
-                batch.append((message, loads(value)))
+                events.append(loads(value))
             except WireFormatError as exc:
                 self.stats.error("decode")
                 self._dead_letter(message, f"WireFormatError: {exc}")
-        if batch:
-            self._process(batch)
-        for message in messages:
-            if message.error() is None:
-                self._pending[(message.topic(), message.partition())] = message.offset() + 1
+                continue
+            kept.append(message)
+            values.append(value)
+        self.stats.consumed += received
+        if events:
+            self._process(kept, events, values)
+        self._pending.update(offsets)
 
-    def _process(self, batch: list[tuple[Any, ChatEvent]]) -> None:
+    def _process(self, messages: list[Any], events: list[ChatEvent], values: list[bytes]) -> None:
         try:
-            self._handler.process([event for _, event in batch], [message.value() for message, _ in batch])
-            self.stats.processed += len(batch)
+            self._handler.process(events, values)
+            self.stats.processed += len(events)
             return
         except _FATAL_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001 - any record's failure must not stop the stream
             log.warning("%s: a batch of %d failed (%s); retrying record by record",
-                        self.stage, len(batch), type(exc).__name__)  # fmt: skip
-        for message, event in batch:
+                        self.stage, len(events), type(exc).__name__)  # fmt: skip
+        for message, event, value in zip(messages, events, values, strict=True):
             try:
-                self._handler.process([event], [message.value()])
+                self._handler.process([event], [value])
                 self.stats.processed += 1
             except _FATAL_ERRORS:
                 raise
