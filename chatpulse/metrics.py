@@ -18,6 +18,10 @@ Metric names (label ``stage``: ingest, enrich, sink, run, ...)::
     chatpulse_spool_bytes                bytes waiting in the on-disk spool
     chatpulse_spooled_total              records written to the spool (broker unreachable)
     chatpulse_end_to_end_latency_seconds histogram: sent_at (or received_at) -> this stage done
+
+``chatpulse run`` adds its pipeline's own families (:mod:`chatpulse.run_metrics`) and, through
+Kafka, serves all three stages on one port: :class:`MergedMetrics` joins several registries
+into one exposition (each family once, its samples from every stage).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Final
+from typing import Final, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -123,11 +127,51 @@ class StageMetrics:
         return generate_latest(self.registry)
 
 
+class Exposition(Protocol):
+    """Anything :class:`MetricsServer` can serve: :class:`StageMetrics`, :class:`MergedMetrics`."""
+
+    def exposition(self) -> bytes: ...
+
+
+class _MergedCollector(Collector):
+    def __init__(self, registries: list[CollectorRegistry]) -> None:
+        self._registries = registries  # shared with MergedMetrics.add
+
+    def collect(self) -> Iterable[Metric]:
+        # The text format allows one HELP/TYPE block per family, so the stages' samples of one
+        # family are joined under a single header instead of repeating it per stage.
+        merged: dict[str, Metric] = {}
+        for registry in self._registries:
+            for family in registry.collect():
+                into = merged.get(family.name)
+                if into is None:
+                    into = Metric(family.name, family.documentation, family.type, family.unit)
+                    merged[family.name] = into
+                into.samples.extend(family.samples)
+        return list(merged.values())
+
+
+class MergedMetrics:
+    """Several stages' registries served as one exposition (``chatpulse run --kafka``)."""
+
+    def __init__(self, registries: Iterable[CollectorRegistry] = ()) -> None:
+        self._registries: list[CollectorRegistry] = list(registries)
+        self.registry = CollectorRegistry()
+        self.registry.register(_MergedCollector(self._registries))
+
+    def add(self, registry: CollectorRegistry) -> None:
+        """Include ``registry`` from the next scrape on (a stage that started later)."""
+        self._registries.append(registry)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
 class MetricsServer:
     """``/metrics`` and ``/healthz`` over HTTP, served from a daemon thread."""
 
     def __init__(
-        self, metrics: StageMetrics, host: str = "127.0.0.1", port: int = 0, health: Health | None = None
+        self, metrics: Exposition, host: str = "127.0.0.1", port: int = 0, health: Health | None = None
     ):
         self._metrics = metrics
         self._health = health or (lambda: (True, "ok"))

@@ -1,9 +1,11 @@
 """``chatpulse run``: the whole pipeline in one process, with the live dashboard.
 
-Wiring only: pick the source, open the store, start the pipeline (:mod:`chatpulse.pipeline`),
-the dashboard (:mod:`chatpulse.dashboard`) and the status line (:mod:`chatpulse.status`), and
-own the signals: the first Ctrl-C or SIGTERM stops the source and drains every stage into the
-store; a second Ctrl-C exits at once.
+Wiring only: pick the source, open the store, start the pipeline (embedded:
+:mod:`chatpulse.pipeline`; with ``--kafka``: :mod:`chatpulse.run_kafka`, the ingest / enrich /
+sink services through Kafka), the dashboard (:mod:`chatpulse.dashboard`), the status line
+(:mod:`chatpulse.status`) and, with ``--metrics-port``, Prometheus ``/metrics`` and ``/healthz``
+(:mod:`chatpulse.run_metrics`); and own the signals: the first Ctrl-C or SIGTERM stops the
+source and drains every stage into the store; a second Ctrl-C exits at once.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 from rich.console import Console
 
 from chatpulse.config import Settings, load_settings
 from chatpulse.errors import ConfigError
+from chatpulse.metrics import Exposition, Health, MetricsServer
 from chatpulse.pipeline import Pipeline, PipelineConfig
 from chatpulse.sources.base import RawLine, Source, SourceItem, now_ms
-from chatpulse.status import StatusLine
+from chatpulse.status import StatusLine, StatusSnapshot
 
 if TYPE_CHECKING:
     from chatpulse.dashboard.control import ChannelControl
+    from chatpulse.store import ClickHouseSink
 
 DEMO_RATE = 200.0  # lines/s over all demo channels: busy, like a big streamer's chat
 DEMO_CHANNELS = 4
@@ -101,6 +105,49 @@ def _spool_dir(dsn: str) -> Path | None:
     return None  # the sink's default folder
 
 
+class Runner(Protocol):
+    """What :func:`_supervise` drives: the embedded :class:`Pipeline` or a ``KafkaRun``."""
+
+    sink: ClickHouseSink
+
+    def stop(self) -> None: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    async def run(self) -> Any: ...
+
+    def snapshot(self, extra: str = "") -> StatusSnapshot: ...
+
+    def status_json(self) -> dict[str, Any]: ...
+
+
+class MetricsEndpoint:
+    """``--metrics-port``: bound before any work (a taken port is a clear error at once), fed the
+    running pipeline's metrics and health once it exists."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._metrics: Exposition | None = None
+        self._health: Health | None = None
+        try:
+            self.server = MetricsServer(self, host=host, port=port, health=self.health)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
+                "(choose another --metrics-port)"
+            ) from None
+
+    def attach(self, metrics: Exposition, health: Health) -> None:
+        self._metrics, self._health = metrics, health
+        self.server.start()
+
+    def exposition(self) -> bytes:
+        return self._metrics.exposition() if self._metrics is not None else b""
+
+    def health(self) -> tuple[bool, str]:
+        return self._health() if self._health is not None else (False, "starting")
+
+
 @click.command(name="run")
 @click.option("--demo", is_flag=True, help="Synthetic multi-channel chat: no account, no network.")
 @click.option(
@@ -113,7 +160,8 @@ def _spool_dir(dsn: str) -> Path | None:
     "--store", "dsn", default=None, help="chdb:///path (default ./data/chatpulse) or clickhouse://..."
 )
 @click.option("--kafka", "kafka_properties", type=click.Path(dir_okay=False), default=None,
-              help="Run the stages through Kafka (librdkafka client.properties).")  # fmt: skip
+              help="Run the stages through Kafka: a librdkafka client.properties "
+                   "(KAFKA_BOOTSTRAP_SERVERS overrides its servers).")  # fmt: skip
 @click.option("--no-dashboard", is_flag=True, help="Do not serve the web dashboard.")
 @click.option("--host", default=None, help="Dashboard bind address (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Dashboard port (default 8080; 0 = any free port).")
@@ -123,6 +171,11 @@ def _spool_dir(dsn: str) -> Path | None:
               help="Parse/sentiment worker processes (default: one per core; 0 = a thread).")  # fmt: skip
 @click.option("--demo-history", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="With --demo: minutes of recent chat to generate first.")  # fmt: skip
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus /metrics and /healthz on this port (0 = any free port; "
+                   "default: not served).")  # fmt: skip
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, envvar="CHATPULSE_METRICS_HOST",
+              help="Bind address of the metrics server.")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="chatpulse.yaml")
 def command(
     demo: bool,
@@ -138,6 +191,8 @@ def command(
     duration: float | None,
     workers: int | None,
     demo_history: float,
+    metrics_port: int | None,
+    metrics_host: str,
     config_file: str | None,
 ) -> None:
     """Read chat, score it, store it and serve the live dashboard, all in one process.
@@ -151,29 +206,43 @@ def command(
       chatpulse run --demo                       # then open http://127.0.0.1:8080
       chatpulse run --channel xqc --channel nymn
       chatpulse run --replay ../shared/data/replay/xqcow-2019-09-15.irc.gz --speed max --no-dashboard
+      chatpulse run --demo --kafka client.properties --metrics-port 9100
     """
+    if kafka_properties is not None and not Path(kafka_properties).is_file():
+        raise ConfigError(f"--kafka {kafka_properties}: no such file")
     settings = load_settings(
         config_file,
         overrides={
             "store.dsn": dsn, "twitch.irc_url": irc_url, "dashboard.host": host, "dashboard.port": port,
+            "kafka.properties_file": kafka_properties,
         },
     )  # fmt: skip
     if kafka_properties is not None:
-        if not Path(kafka_properties).is_file():
-            raise ConfigError(f"--kafka {kafka_properties}: no such file")
-        # The Kafka stages exist as `chatpulse ingest` / `enrich` / `sink`; running the three in
-        # this one process is not wired yet, and running embedded instead would be a surprise.
-        raise ConfigError(
-            "--kafka is not available in `run` yet: start `chatpulse ingest`, `enrich` and `sink` "
-            "(one process each), or run without --kafka (embedded mode)"
-        )
+        from chatpulse.transport.properties import client_config
+
+        try:
+            client_config(settings.kafka)  # a file that cannot be read or names no servers: exit 2 now
+        except ConfigError as exc:
+            reason = str(exc)
+            raise ConfigError(
+                reason if kafka_properties in reason else f"--kafka {kafka_properties}: {reason}"
+            ) from None
     source = _choose_source(settings, demo, channels, replay, speed, demo_history * 60)
     config = PipelineConfig() if workers is None else PipelineConfig(workers=workers)
-    asyncio.run(_run(settings, source, config, not no_dashboard, duration))
+    metrics = MetricsEndpoint(metrics_host, metrics_port) if metrics_port is not None else None
+    asyncio.run(
+        _run(settings, source, config, not no_dashboard, duration, kafka_properties is not None, metrics)
+    )
 
 
 async def _run(
-    settings: Settings, source: Source, config: PipelineConfig, dashboard: bool, duration: float | None
+    settings: Settings,
+    source: Source,
+    config: PipelineConfig,
+    dashboard: bool,
+    duration: float | None,
+    kafka: bool,
+    metrics: MetricsEndpoint | None,
 ) -> None:
     from chatpulse.store import ClickHouseSink, open_store
 
@@ -185,27 +254,42 @@ async def _run(
     store = open_store(settings.store)
     try:
         store.migrate()
-        sink = ClickHouseSink(
-            store, batch_size=config.flush_rows * 2, max_age_s=max(1.0, config.flush_age_s * 2),
-            spool_dir=_spool_dir(settings.store.dsn),
-        )  # fmt: skip
-        pipeline = Pipeline(source, sink, settings.sentiment, config)
+        runner: Runner
+        if kafka:
+            from chatpulse.run_kafka import KafkaRun
+
+            runner = kafka_run = KafkaRun(settings, source, store, store_spool=_spool_dir(settings.store.dsn))
+            if metrics is not None:
+                metrics.attach(kafka_run.metrics, kafka_run.health)
+        else:
+            sink = ClickHouseSink(
+                store, batch_size=config.flush_rows * 2, max_age_s=max(1.0, config.flush_age_s * 2),
+                spool_dir=_spool_dir(settings.store.dsn),
+            )  # fmt: skip
+            runner = pipeline = Pipeline(source, sink, settings.sentiment, config)
+            if metrics is not None:
+                from chatpulse.run_metrics import embedded_run_health, embedded_run_metrics
+
+                metrics.attach(embedded_run_metrics(pipeline), embedded_run_health(pipeline))
         from chatpulse.dashboard.control import control_for
 
         # Join/part from the dashboard's API go to this source (live IRC only; see control_for).
-        control = control_for(source, stopping=lambda: pipeline.stopping)
-        await _supervise(pipeline, store, settings, sock, duration, control)
+        control = control_for(source, stopping=lambda: runner.stopping)
+        await _supervise(runner, store, settings, sock, duration, control, metrics)
     finally:
+        if metrics is not None:
+            metrics.server.stop()
         store.close()
 
 
 async def _supervise(
-    pipeline: Pipeline,
+    pipeline: Runner,
     store: Any,
     settings: Settings,
     sock: Any,
     duration: float | None,
     control: ChannelControl,
+    metrics: MetricsEndpoint | None = None,
 ) -> None:
     console = Console(stderr=True)
     loop = asyncio.get_running_loop()
@@ -243,6 +327,10 @@ async def _supervise(
         background.append(asyncio.create_task(serve(server, sock), name="dashboard"))
         extra = f"dashboard {url_of(sock)}"
         console.print(f"[bold]ChatPulse dashboard:[/bold] {url_of(sock)}  (Ctrl-C to stop)")
+    if metrics is not None:
+        console.print(
+            f"[bold]Metrics:[/bold] {metrics.server.url}/metrics  health: {metrics.server.url}/healthz"
+        )
     status = StatusLine(lambda: pipeline.snapshot(extra))
     background.append(asyncio.create_task(status.run(), name="status"))
     if duration is not None:
@@ -267,6 +355,6 @@ async def _supervise(
             )
 
 
-async def _stop_after(pipeline: Pipeline, seconds: float) -> None:
+async def _stop_after(pipeline: Runner, seconds: float) -> None:
     await asyncio.sleep(seconds)
     pipeline.stop()

@@ -126,15 +126,6 @@ def test_bad_usage_exits_2_with_one_line(args: tuple[str, ...], reason: str, tmp
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_kafka_mode_says_it_is_not_wired_yet_instead_of_running_embedded(tmp_path: Path) -> None:
-    properties = tmp_path / "client.properties"
-    properties.write_text("bootstrap.servers=127.0.0.1:9092\n")
-    done = _run("--demo", "--kafka", str(properties), "--store", f"chdb://{tmp_path / 'db'}", timeout=30)
-    assert done.returncode == 2
-    assert "--kafka is not available in `run` yet" in done.stderr
-    assert not (tmp_path / "db").exists()
-
-
 def test_a_taken_dashboard_port_is_reported_before_any_work(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
