@@ -365,23 +365,26 @@ class Pipeline:
                 self.counters.messages += result.messages
                 self.counters.parse_errors += result.errors
                 self.counters.skipped += result.skipped
-                if result.room_ids:
-                    self._remember_rooms(result.room_ids)
+                new_rooms = {c: r for c, r in result.room_ids.items() if self._known_rooms.get(c) != r}
+                if new_rooms:
+                    self._known_rooms.update(new_rooms)
+                    if self.emote_cache is not None and self.source.name != "synthetic":
+                        # File writes, once per channel: off the event loop.
+                        await asyncio.to_thread(self._remember_rooms, new_rooms)
                 await self.store_queue.put(result)
         finally:
             await self.store_queue.close()
 
     def _remember_rooms(self, room_ids: dict[str, str]) -> None:
-        """Record each channel's room id in the emote cache, once per channel and run, so that
-        ``chatpulse emotes refresh`` can fetch that channel's sets without asking Twitch."""
+        """Record channels' room ids in the emote cache (once per channel and run), so that
+        ``chatpulse emotes refresh`` can fetch their sets without asking Twitch. Synthetic chat
+        is left out: its made-up ids must not land in the user's cache."""
+        if self.emote_cache is None:
+            return
+        cache = EmoteCache(self.emote_cache)
         for login, room_id in room_ids.items():
-            if self._known_rooms.get(login) == room_id:
-                continue
-            self._known_rooms[login] = room_id
-            if self.emote_cache is None:
-                continue
             try:
-                EmoteCache(self.emote_cache).remember_channel_id(login, room_id)
+                cache.remember_channel_id(login, room_id)
             except (OSError, ValueError) as exc:  # a convenience: never stop the chat for it
                 log.warning("cannot record room id of %s in the emote cache: %s", login, exc)
 
