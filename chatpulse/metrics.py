@@ -37,6 +37,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from chatpulse.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 # Seconds; chat latency targets are around 2 s (DESIGN.md section 8), so resolve 5 ms .. 2 min.
@@ -224,3 +226,29 @@ class MetricsServer:
                 log.debug("metrics: " + format, *args)
 
         return Handler
+
+
+class MetricsEndpoint:
+    """``--metrics-port``: bound before any work (a taken port is a clear error at once), fed the
+    running pipeline's metrics and health once it exists."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._metrics: Exposition | None = None
+        self._health: Health | None = None
+        try:
+            self.server = MetricsServer(self, host=host, port=port, health=self.health)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
+                "(choose another --metrics-port)"
+            ) from None
+
+    def attach(self, metrics: Exposition, health: Health) -> None:
+        self._metrics, self._health = metrics, health
+        self.server.start()
+
+    def exposition(self) -> bytes:
+        return self._metrics.exposition() if self._metrics is not None else b""
+
+    def health(self) -> tuple[bool, str]:
+        return self._health() if self._health is not None else (False, "starting")

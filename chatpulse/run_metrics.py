@@ -19,6 +19,7 @@ Families beyond :mod:`chatpulse.metrics` (label ``stage`` everywhere)::
     chatpulse_store_spool_pending_batches       batches waiting in the store's on-disk spool
     chatpulse_reconnects_total{source}          live sources: IRC reconnects, EventSub losses
     chatpulse_source_activity_total{source,kind} every counter a live source keeps
+    chatpulse_store_up                          ``chatpulse dashboard``: the store answered
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from chatpulse.metrics import Health, StageMetrics, StageSnapshot
+from chatpulse.errors import StoreError
+from chatpulse.metrics import Health, MergedMetrics, StageMetrics, StageSnapshot
 
 if TYPE_CHECKING:
     from chatpulse.pipeline import Pipeline
+    from chatpulse.store import Store
     from chatpulse.store.sink import ClickHouseSink
 
 log = logging.getLogger(__name__)
@@ -240,3 +244,33 @@ def embedded_run_health(pipeline: Pipeline) -> Health:
         return True, "stopping: draining" if pipeline.stopping else "ok"
 
     return health
+
+
+class StoreUpCollector(_SafeCollector):
+    """Whether the store answered a trivial query at this scrape (``chatpulse dashboard``)."""
+
+    def __init__(self, stage: str, probe: Callable[[], tuple[bool, str]]) -> None:
+        self._f = _Families(stage)
+        self._probe = probe
+
+    def families(self) -> Iterator[Metric]:
+        ok, _ = self._probe()
+        yield self._f.gauge(
+            "chatpulse_store_up", "1 when the store answered at this scrape.", 1.0 if ok else 0.0
+        )
+
+
+def store_metrics(stage: str, store: Store) -> tuple[MergedMetrics, Health]:
+    """Metrics and health of a command that only reads the store (the dashboard): ``/healthz``
+    is 200 while the store answers ``SELECT 1``, 503 with the store's error otherwise."""
+
+    def probe() -> tuple[bool, str]:
+        try:
+            store.query("SELECT 1 AS ok")
+        except StoreError as exc:
+            return False, f"store unavailable: {exc}"
+        return True, "ok"
+
+    registry = CollectorRegistry()
+    registry.register(StoreUpCollector(stage, probe))
+    return MergedMetrics([registry]), probe

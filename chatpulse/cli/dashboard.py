@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from chatpulse.config import StoreSettings, load_settings
+
+if TYPE_CHECKING:
+    from chatpulse.metrics import MetricsEndpoint
 
 
 @click.command(name="dashboard")
@@ -22,8 +26,19 @@ from chatpulse.config import StoreSettings, load_settings
 )
 @click.option("--host", default=None, help="Bind address (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8080; 0 = any free port).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus /metrics and /healthz (the store answers) on this port.")  # fmt: skip
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, envvar="CHATPULSE_METRICS_HOST",
+              help="Bind address of the metrics server.")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="chatpulse.yaml")
-def command(dsn: str | None, host: str | None, port: int | None, config_file: str | None) -> None:
+def command(
+    dsn: str | None,
+    host: str | None,
+    port: int | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    config_file: str | None,
+) -> None:
     """Serve the live dashboard and its JSON API (/api/...) for an existing store.
 
     A chDB folder that a running `chatpulse run` holds cannot be opened here: `run` serves the
@@ -36,10 +51,17 @@ def command(dsn: str | None, host: str | None, port: int | None, config_file: st
     settings = load_settings(
         config_file, overrides={"store.dsn": dsn, "dashboard.host": host, "dashboard.port": port}
     )
-    asyncio.run(_serve(settings.store, settings.dashboard.host, settings.dashboard.port))
+    metrics = None
+    if metrics_port is not None:
+        from chatpulse.metrics import MetricsEndpoint
+
+        metrics = MetricsEndpoint(metrics_host, metrics_port)  # a taken port: exit 2 before work
+    asyncio.run(_serve(settings.store, settings.dashboard.host, settings.dashboard.port, metrics))
 
 
-async def _serve(store_settings: StoreSettings, host: str, port: int) -> None:
+async def _serve(
+    store_settings: StoreSettings, host: str, port: int, metrics: MetricsEndpoint | None
+) -> None:
     from chatpulse.dashboard.app import create_app
     from chatpulse.dashboard.server import bind, make_server, serve, url_of
     from chatpulse.store import open_store
@@ -48,6 +70,11 @@ async def _serve(store_settings: StoreSettings, host: str, port: int) -> None:
     store = open_store(store_settings)
     try:
         store.migrate()
+        if metrics is not None:
+            from chatpulse.run_metrics import store_metrics
+
+            metrics.attach(*store_metrics("dashboard", store))
+            Console(stderr=True).print(f"[bold]Metrics:[/bold] {metrics.server.url}/metrics")
         server = make_server(create_app(store, host=host))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -55,4 +82,6 @@ async def _serve(store_settings: StoreSettings, host: str, port: int) -> None:
         Console(stderr=True).print(f"[bold]ChatPulse dashboard:[/bold] {url_of(sock)}  (Ctrl-C to stop)")
         await serve(server, sock)
     finally:
+        if metrics is not None:
+            metrics.server.stop()
         store.close()

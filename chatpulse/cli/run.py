@@ -23,7 +23,7 @@ from rich.console import Console
 
 from chatpulse.config import Settings, load_settings
 from chatpulse.errors import ConfigError
-from chatpulse.metrics import Exposition, Health, MetricsServer
+from chatpulse.metrics import MetricsEndpoint
 from chatpulse.pipeline import Pipeline, PipelineConfig
 from chatpulse.sources.base import RawLine, Source, SourceItem, now_ms
 from chatpulse.status import StatusLine, StatusSnapshot
@@ -120,32 +120,6 @@ class Runner(Protocol):
     def snapshot(self, extra: str = "") -> StatusSnapshot: ...
 
     def status_json(self) -> dict[str, Any]: ...
-
-
-class MetricsEndpoint:
-    """``--metrics-port``: bound before any work (a taken port is a clear error at once), fed the
-    running pipeline's metrics and health once it exists."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._metrics: Exposition | None = None
-        self._health: Health | None = None
-        try:
-            self.server = MetricsServer(self, host=host, port=port, health=self.health)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot serve metrics on {host}:{port}: {exc.strerror or exc} "
-                "(choose another --metrics-port)"
-            ) from None
-
-    def attach(self, metrics: Exposition, health: Health) -> None:
-        self._metrics, self._health = metrics, health
-        self.server.start()
-
-    def exposition(self) -> bytes:
-        return self._metrics.exposition() if self._metrics is not None else b""
-
-    def health(self) -> tuple[bool, str]:
-        return self._health() if self._health is not None else (False, "starting")
 
 
 @click.command(name="run")

@@ -176,3 +176,20 @@ def test_a_taken_metrics_port_is_reported_before_any_work(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert f"127.0.0.1:{port}" in done.stderr and "--metrics-port" in done.stderr
     assert not (tmp_path / "db").exists()
+
+
+def test_the_dashboard_command_reports_whether_its_store_answers(
+    tmp_path: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatpulse", "dashboard", "--port", "0", "--metrics-port", str(port),
+         "--store", f"chdb://{tmp_path / 'db'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    started.append(proc)
+    assert _wait_healthy(base, proc).strip() == "ok"
+    _, samples = _scrape(base)
+    assert _value(samples, "chatpulse_store_up", stage="dashboard") == 1
+    _stop(proc)
