@@ -2,7 +2,9 @@
 
 The Twitch-like test server runs in a child process (so its memory is not counted) with no join
 limit: the figure measures ChatPulse's connection pool, not Twitch's 20-JOINs-per-10-s rule,
-which alone would make 1,000 channels take 500 s. Options: ``--opt channels=N``.
+which alone would make 1,000 channels take 500 s. Options: ``--opt channels=N``. Also measured:
+events/s of the ingest path (source, parse, wire encoding) on a synthetic firehose of as many
+channels.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import tracemalloc
 
 from chatpulse.bench import BenchOptions, Measurement
 from chatpulse.config import TwitchSettings
-from chatpulse.events import CoverageEvent
+from chatpulse.events import CoverageEvent, dumps
+from chatpulse.irc.twitch import parse_line
+from chatpulse.sources.base import RawLine
 from chatpulse.sources.twitch_irc import IrcTimings, TwitchIrcSource
 
 _TWITCH_JOINS_PER_10_S = 20
@@ -96,9 +100,31 @@ def run(options: BenchOptions) -> list[Measurement]:
     try:
         assert server.stdout is not None  # noqa: S101 - PIPE was requested
         url = server.stdout.readline().split()[-1]
-        return asyncio.run(_measure(url, count))
+        joins = asyncio.run(_measure(url, count))
     finally:
         server.terminate()
         server.wait(10)
         if server.stdout is not None:
             server.stdout.close()
+    lines = 50_000 if options.quick else 300_000
+    return joins + [asyncio.run(_firehose(count, lines))]
+
+
+async def _firehose(channels: int, lines: int) -> Measurement:
+    """What one ingest process does per event, minus the broker: read a synthetic firehose of
+    ``channels`` channels, parse every line, encode the wire JSON."""
+    from chatpulse.sources.synthetic import SyntheticSource
+
+    source = SyntheticSource(channels=channels, rate=None)
+    seen = 0
+    started = time.perf_counter()
+    async for item in source.stream():
+        if isinstance(item, RawLine):
+            dumps(parse_line(item.line, item.received_at, "synthetic"))
+        seen += 1
+        if seen >= lines:
+            break
+    elapsed = time.perf_counter() - started
+    await source.close()
+    return Measurement("twitch", f"ingest path on a {channels:,}-channel synthetic firehose", seen / elapsed,
+                       "events/s", note="source -> parse -> wire JSON, one process, no broker")  # fmt: skip
