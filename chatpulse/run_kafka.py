@@ -84,7 +84,7 @@ class _Consumer:
         return handler.produced if isinstance(handler, EnrichStage) else handler.stored
 
 
-def _quantiles(bounds: list[float], counts: list[float], qs: tuple[float, ...]) -> tuple[float, ...]:
+def histogram_quantiles(bounds: list[float], counts: list[float], qs: tuple[float, ...]) -> tuple[float, ...]:
     """Quantiles (seconds) from cumulative histogram bucket counts, interpolated within a bucket
     as Prometheus's ``histogram_quantile`` does (pure)."""
     total = counts[-1]
@@ -132,7 +132,7 @@ class LatencyWindow:
         window = [now - before for now, before in zip(counts, previous, strict=True)]
         self._last = counts
         if window[-1] > 0:
-            p50, p95 = _quantiles(bounds, window, (0.5, 0.95))
+            p50, p95 = histogram_quantiles(bounds, window, (0.5, 0.95))
             self.latest = (p50 * 1000.0, p95 * 1000.0)
         return self.latest
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +168,29 @@ def test_a_bad_properties_file_exits_2_naming_it(content: str | None, reason: st
     assert reason in done.stderr and str(properties) in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "db").exists()  # refused before any work
+
+
+def test_sigterm_drains_every_stage_into_the_store(kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka = unique_kafka_settings(kafka_bootstrap, tmp_path / "spool")
+    properties = tmp_path / "client.properties"
+    properties.write_text(f"bootstrap.servers={kafka_bootstrap}\n")
+    dsn = f"chdb://{tmp_path / 'db'}"
+    proc = subprocess.Popen(
+        [*CLI, "--demo", "--demo-history", "0", "--kafka", str(properties), "--no-dashboard", "--store", dsn],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(kafka), cwd=tmp_path,
+    )  # fmt: skip
+    time.sleep(8)  # topics, consumer groups, then a few seconds of chat at the demo's 200 lines/s
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 0, stderr
+    assert "draining and flushing" in stderr
+    final = [line for line in stderr.splitlines() if "done" in line and "read" in line][-1]
+    totals = {
+        name: int(n.replace(",", "")) for name, n in re.findall(r"(read|enriched|stored) ([\d,]+)", final)
+    }
+    assert totals["read"] > 200
+    assert totals["read"] == totals["enriched"] == totals["stored"]
+    (stored,) = _figures(
+        dsn, "SELECT (SELECT uniqExact(id) FROM chat_messages) + (SELECT count() FROM chat_events)"
+    )
+    assert stored == totals["read"]
