@@ -59,7 +59,6 @@ from chatpulse.store.dsn import ChdbTarget
 from chatpulse.store.rows import (
     EMOTE_SCHEMA,
     EVENT_SCHEMA,
-    MARKER_SCHEMA,
     MESSAGE_SCHEMA,
     StoreBatch,
     build_batch,
@@ -331,10 +330,12 @@ class ClickHouseSink:
         )
         by_id, by_user = moderation.actions_in_table(events)
         marked, found = moderation.markers(new_messages, by_id, by_user, self._window_ms)
-        # Markers for the batch's own messages go in the same INSERT (a ReplacingMergeTree
-        # keeps the marker, the views count each row by its version): every INSERT costs
-        # ClickHouse tens of ms whatever its size, with its views and parts.
-        self._insert("chat_messages", _with_markers(new_messages, marked))
+        self._insert("chat_messages", new_messages)
+        # Markers go in an INSERT of their own, after their messages: in one INSERT the table
+        # would collapse each original into its marker at once (ReplacingMergeTree merges the
+        # inserted block), so the stored version-0 copy, which readers of the live feed and
+        # the Superset datasets see until a background merge, would never exist.
+        self._insert("chat_messages", marked)
         self._insert("chat_emotes", new_emotes)
         self._insert("chat_events", new_events)
         self._moderate_stored(by_id, by_user, found)
@@ -618,21 +619,6 @@ def _channels(batch: StoreBatch) -> set[str]:
     return set(pc.unique(batch.messages.column("channel")).to_pylist()) | set(
         pc.unique(batch.events.column("channel")).to_pylist()
     )
-
-
-def _with_markers(messages: pa.Table, markers: pa.Table) -> pa.Table:
-    """``messages`` (version 0, not deleted) followed by ``markers``, as one table."""
-    if not markers.num_rows:
-        return messages
-    n = messages.num_rows
-    defaults = [
-        pa.nulls(n, pa.bool_()).fill_null(False),
-        pa.nulls(n, MARKER_SCHEMA.field("deleted_at").type),
-        pa.nulls(n, pa.string()).fill_null(""),
-        pa.nulls(n, pa.uint64()).fill_null(0),
-    ]
-    originals = pa.Table.from_arrays([*messages.columns, *defaults], schema=MARKER_SCHEMA)
-    return pa.concat_tables([originals, markers])
 
 
 def _keep(states: list[int], keys: list[str], stored: set[str]) -> list[bool] | None:
