@@ -343,7 +343,7 @@ class ClickHouseSink:
         self.stats.events_written += new_events.num_rows
         self.stats.emotes_written += new_emotes.num_rows
         self.stats.batches += 1
-        memory.remember(new_messages, new_events, self.exclusive)
+        memory.remember(new_messages, new_events)
 
     def _insert(self, table: str, rows: pa.Table) -> None:
         if not rows.num_rows:
@@ -413,7 +413,7 @@ class ClickHouseSink:
                 continue  # not stored (e.g. sent before this sink's channel history began)
             stored_ids.append(action)
         stored_users = [
-            a for a in by_user if self._memory.may_have_user(a.channel, a.key, a.at - window, self.exclusive)
+            a for a in by_user if self._memory.may_have_messages(a.channel, a.at - window, self.exclusive)
         ]
         moderation.apply_actions(self.store, stored_ids, (), window, since_ms=since)
         moderation.apply_actions(self.store, (), stored_users, window)
@@ -428,7 +428,6 @@ class _Memory:
         self.capacity = capacity
         self.messages: dict[str, int] = {}  # message id -> sent_at ms
         self.events: dict[str, int] = {}  # event key -> sent_at ms
-        self.users: dict[tuple[str, str], int] = {}  # (channel, login) -> latest sent_at written
         self._floors: dict[str, int] = {}  # channel -> floor (ms)
         self._written: dict[str, int] = {}  # channel -> newest sent_at written
         self._chunks: deque[tuple[list[str], list[str], dict[str, int]]] = deque()
@@ -481,13 +480,15 @@ class _Memory:
         """True when nothing the store holds for ``channel`` from ``since`` on is unknown here."""
         return since > self.floor(channel, exclusive)
 
-    def may_have_user(self, channel: str, login: str, since: int, exclusive: bool) -> bool:
-        """Whether the store may hold messages of ``login`` in ``channel`` from ``since`` on."""
+    def may_have_messages(self, channel: str, since: int, exclusive: bool) -> bool:
+        """Whether the store may hold messages in ``channel`` from ``since`` on. (Per chatter
+        would skip a few more lookups, but costs more to keep than the lookups it saves: a
+        timeout nearly always follows the chatter's own recent messages.)"""
         if not self.outside_store(channel, since, exclusive):
             return True
-        return self.users.get((channel, login), _NO_FLOOR) >= since
+        return self._written.get(channel, _NO_FLOOR) >= since
 
-    def remember(self, messages: pa.Table, events: pa.Table, exclusive: bool) -> None:
+    def remember(self, messages: pa.Table, events: pa.Table) -> None:
         """Record a written batch; forget the oldest batches beyond ``capacity`` ids."""
         ids = messages.column("id").to_pylist()
         keys = events.column("event_key").to_pylist()
@@ -498,17 +499,6 @@ class _Memory:
         for channel, at in newest.items():
             if at > self._written.get(channel, _NO_FLOOR):
                 self._written[channel] = at
-        if exclusive and messages.num_rows:
-            users = messages.group_by(["channel", "user_login"]).aggregate([("sent_at", "max")])
-            get = self.users.get
-            for channel, login, at in zip(
-                users.column("channel").to_pylist(),
-                users.column("user_login").to_pylist(),
-                users.column("sent_at_max").cast(pa.int64()).to_pylist(),
-                strict=True,
-            ):
-                if at > get((channel, login), _NO_FLOOR):
-                    self.users[(channel, login)] = at
         self._chunks.append((ids, keys, newest))
         self._evict()
 
@@ -522,13 +512,6 @@ class _Memory:
             for channel, at in newest.items():  # rows up to here may now be stored unknown to us
                 if channel in self._floors and at > self._floors[channel]:
                     self._floors[channel] = at
-        if len(self.users) > self.capacity:
-            # Chatters' latest times stand in for the forgotten ids only up to the floor: raise
-            # every floor to what was written, then start over.
-            for channel, at in self._written.items():
-                if channel in self._floors and at > self._floors[channel]:
-                    self._floors[channel] = at
-            self.users.clear()
 
 
 class _BatchSpool:
