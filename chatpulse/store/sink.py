@@ -20,8 +20,9 @@ A flush writes the buffered batches as one batch (fewer, bigger inserts):
    for a server store (several sink processes may share channels) it is off by default
    (``exclusive``) and every row not in the memory is checked against the store, as before;
 2. insert the three tables, then apply moderation (:mod:`chatpulse.store.moderation`): markers
-   for targets in the batch itself are built in memory; the store is asked only about targets
-   that may already be stored (a remembered id, or a window reaching below the floor).
+   for targets in the batch itself are built in memory (and inserted right after the batch);
+   the store is asked only about targets that may already be stored: a remembered message id,
+   a ban whose window holds earlier writes of this sink, or a window reaching below the floor.
 
 A failing write is retried ``retry_attempts`` times with capped exponential backoff and jitter;
 what a failed attempt believed about its channels is forgotten (floors are re-learned), so a
