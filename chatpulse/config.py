@@ -108,6 +108,10 @@ class EmoteSettings(_Section):
     bttv_api: str = "https://api.betterttv.net/3"
     ffz_api: str = "https://api.frankerfacez.com/v1"
 
+    def cache_folder(self) -> Path:
+        """Where the emote sets are cached: ``cache_dir``, else the user's cache folder."""
+        return self.cache_dir or user_cache_dir() / "emotes"
+
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CACHE_HOME/chatpulse``, else ``~/.cache/chatpulse`` (XDG base-directory spec)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from chatpulse.config import EmoteSettings, load_settings, user_cache_dir
+from chatpulse.config import EmoteSettings, load_settings
 from chatpulse.emotes.cache import EmoteCache, EmoteSet
 from chatpulse.emotes.loader import EmoteFetchError, EmoteLoader
 from chatpulse.emotes.providers import Endpoints
@@ -27,7 +27,7 @@ _cache_dir_option = click.option(
 
 
 def _cache(settings: EmoteSettings, cache_dir: Path | None) -> EmoteCache:
-    return EmoteCache(cache_dir or settings.cache_dir or user_cache_dir() / "emotes")
+    return EmoteCache(cache_dir or settings.cache_folder())
 
 
 def _login(channel: str | None) -> str | None:

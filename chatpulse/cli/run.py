@@ -236,11 +236,15 @@ async def _run(
             if metrics is not None:
                 metrics.attach(kafka_run.metrics, kafka_run.health)
         else:
+            # The pipeline decides when to flush (bigger inserts while batches queue up); the
+            # sink's own age limit only backs it up, so it must not cut those flushes short.
             sink = ClickHouseSink(
-                store, batch_size=config.flush_rows * 2, max_age_s=max(1.0, config.flush_age_s * 2),
-                spool_dir=_spool_dir(settings.store.dsn),
+                store, batch_size=config.flush_rows * 2,
+                max_age_s=max(2.0, config.busy_flush_age_s * 2), spool_dir=_spool_dir(settings.store.dsn),
             )  # fmt: skip
-            runner = pipeline = Pipeline(source, sink, settings.sentiment, config)
+            runner = pipeline = Pipeline(
+                source, sink, settings.sentiment, config, emote_cache=settings.emotes.cache_folder()
+            )
             if metrics is not None:
                 from chatpulse.run_metrics import embedded_run_health, embedded_run_metrics
 
@@ -254,6 +258,10 @@ async def _run(
         if metrics is not None:
             metrics.server.stop()
         store.close()
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    os._exit(130)
 
 
 async def _supervise(
@@ -320,6 +328,8 @@ async def _supervise(
         await asyncio.gather(*background, return_exceptions=True)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+            # Everything is drained by now: a late Ctrl-C means "exit at once", not a traceback.
+            signal.signal(signum, _exit_at_once)
         status.final()
         stats = pipeline.sink.stats
         if stats.spool_pending:
