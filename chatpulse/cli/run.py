@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import click
 from rich.console import Console
 
+from chatpulse.cli.options import channel_list, live_chat_options
 from chatpulse.config import Settings, load_settings
 from chatpulse.errors import ConfigError
 from chatpulse.metrics import MetricsEndpoint
@@ -128,6 +129,7 @@ class Runner(Protocol):
     "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
 )
 @click.option("--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://.")
+@live_chat_options
 @click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), help="Replay a recording.")
 @click.option("--speed", default=None, help="Replay pace: a factor (10) or 'max'. Default 1.")
 @click.option(
@@ -155,6 +157,8 @@ def command(
     demo: bool,
     channels: tuple[str, ...],
     irc_url: str | None,
+    channels_file: str | None,
+    live_source: str | None,
     replay: str | None,
     speed: str | None,
     dsn: str | None,
@@ -188,7 +192,7 @@ def command(
         config_file,
         overrides={
             "store.dsn": dsn, "twitch.irc_url": irc_url, "dashboard.host": host, "dashboard.port": port,
-            "kafka.properties_file": kafka_properties,
+            "kafka.properties_file": kafka_properties, "twitch.source": live_source,
         },
     )  # fmt: skip
     if kafka_properties is not None:
@@ -201,6 +205,7 @@ def command(
             raise ConfigError(
                 reason if kafka_properties in reason else f"--kafka {kafka_properties}: {reason}"
             ) from None
+    channels = channel_list(channels, channels_file)
     source = _choose_source(settings, demo, channels, replay, speed, demo_history * 60)
     config = PipelineConfig() if workers is None else PipelineConfig(workers=workers)
     metrics = MetricsEndpoint(metrics_host, metrics_port) if metrics_port is not None else None

@@ -22,6 +22,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from chatpulse.cli.options import channel_list, live_chat_options
 from chatpulse.config import load_settings
 from chatpulse.events import (
     ChatEvent,
@@ -36,7 +37,6 @@ from chatpulse.events import (
 )
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import Source
-from chatpulse.sources.channels import read_channel_file
 from chatpulse.sources.select import build_source, parse_speed
 
 # Shown only with --all: protocol chatter a human watching chat does not need.
@@ -199,10 +199,7 @@ async def tail(
 @click.option(
     "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
 )
-@click.option("--channels-file", type=click.Path(dir_okay=False), default=None,
-              help="File of channel names, one per line (# comments).")  # fmt: skip
-@click.option("--source", "live_source", type=click.Choice(["irc", "eventsub", "both"]), default=None,
-              help="Live chat path: IRC (default), EventSub, or both deduplicated.")  # fmt: skip
+@live_chat_options
 @click.option("--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://.")
 @click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Replay a recording (plain, .gz, JSON array, recent-messages JSON).")  # fmt: skip
@@ -240,11 +237,9 @@ def command(
       chatpulse tail --synthetic --duration 10
     """
     settings = load_settings(config_file, overrides={"twitch.irc_url": irc_url, "twitch.source": live_source})
-    if channels_file is not None:
-        channels = channels + read_channel_file(channels_file)
     source = build_source(
-        settings, channels=channels, replay=replay, speed=parse_speed(speed), loop=loop,
-        synthetic=synthetic, synthetic_rate=rate,
+        settings, channels=channel_list(channels, channels_file), replay=replay,
+        speed=parse_speed(speed), loop=loop, synthetic=synthetic, synthetic_rate=rate,
     )  # fmt: skip
     console = Console(
         file=sys.stdout, highlight=False, markup=False, emoji=False,
