@@ -154,13 +154,13 @@ class _CopiesSource:
 def _enrich_child(settings: Settings, stop: Any) -> None:
     from chatpulse.cli.enrich import run_enrich
 
-    run_enrich(settings, stop)
+    run_enrich(settings, stop, tune_gc=True)  # as the chatpulse enrich command runs it
 
 
 def _sink_child(settings: Settings, stop: Any, port: int) -> None:
     from chatpulse.cli.sink import run_sink
 
-    run_sink(settings, stop, metrics_port=port)
+    run_sink(settings, stop, metrics_port=port, tune_gc=True)  # as the chatpulse sink command runs it
 
 
 def _stored(port: int) -> float:

@@ -10,6 +10,7 @@ import click
 from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
 from chatpulse.config import Settings, load_settings
 from chatpulse.metrics import StageMetrics
+from chatpulse.services.gc_tuning import with_gc_tuning
 from chatpulse.services.runtime import ConsumerService, run_consumer_service, stop_on_signals
 from chatpulse.transport.kafka import EventProducer
 
@@ -44,9 +45,8 @@ def command(
     settings = load_settings(config_file, overrides=overrides)
     stop = threading.Event()
     with stop_on_signals(stop):
-        run_enrich(
-            settings, stop, batch_size=batch_size, metrics_host=metrics_host, metrics_port=metrics_port
-        )
+        run_enrich(settings, stop, batch_size=batch_size, metrics_host=metrics_host,
+                   metrics_port=metrics_port, tune_gc=True)  # fmt: skip
 
 
 def run_enrich(
@@ -57,8 +57,12 @@ def run_enrich(
     metrics_host: str = "127.0.0.1",
     metrics_port: int | None = None,
     on_ready: Callable[[ConsumerService], None] | None = None,
+    tune_gc: bool = False,
 ) -> ConsumerService | None:
-    """The enrich service until ``stop`` is set (tests and benchmarks call this directly)."""
+    """The enrich service until ``stop`` is set (tests and benchmarks call this directly).
+
+    ``tune_gc``: for a process that only runs this service (see :mod:`chatpulse.services.gc_tuning`).
+    """
     from chatpulse.sentiment import create_analyzer
     from chatpulse.services.enrich import EnrichStage
 
@@ -78,6 +82,6 @@ def run_enrich(
         stop=stop,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
-        on_ready=on_ready,
+        on_ready=with_gc_tuning(on_ready) if tune_gc else on_ready,
         batch_size=batch_size,
     )

@@ -11,6 +11,7 @@ import click
 from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
 from chatpulse.config import Settings, load_settings
 from chatpulse.metrics import StageMetrics
+from chatpulse.services.gc_tuning import with_gc_tuning
 from chatpulse.services.runtime import ConsumerService, run_consumer_service, stop_on_signals
 from chatpulse.transport.kafka import EventProducer
 
@@ -49,7 +50,7 @@ def command(
     stop = threading.Event()
     with stop_on_signals(stop):
         run_sink(settings, stop, batch_size=batch_size, max_age_s=max_age_s,
-                 metrics_host=metrics_host, metrics_port=metrics_port)  # fmt: skip
+                 metrics_host=metrics_host, metrics_port=metrics_port, tune_gc=True)  # fmt: skip
 
 
 def run_sink(
@@ -61,8 +62,12 @@ def run_sink(
     metrics_host: str = "127.0.0.1",
     metrics_port: int | None = None,
     on_ready: Callable[[ConsumerService], None] | None = None,
+    tune_gc: bool = False,
 ) -> ConsumerService | None:
-    """The sink service until ``stop`` is set (tests and benchmarks call this directly)."""
+    """The sink service until ``stop`` is set (tests and benchmarks call this directly).
+
+    ``tune_gc``: for a process that only runs this service (see :mod:`chatpulse.services.gc_tuning`).
+    """
     from chatpulse.services.sink import SinkStage
     from chatpulse.store import ClickHouseSink, open_store
     from chatpulse.transport.spool import lock_spool_folder
@@ -90,7 +95,7 @@ def run_sink(
             stop=stop,
             metrics_host=metrics_host,
             metrics_port=metrics_port,
-            on_ready=on_ready,
+            on_ready=with_gc_tuning(on_ready) if tune_gc else on_ready,
             batch_size=batch_size,
             commit_interval_s=max_age_s,
         )
