@@ -10,7 +10,9 @@ import threading
 import click
 
 from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
+from chatpulse.cli.options import channel_list, live_chat_options
 from chatpulse.config import Settings, load_settings
+from chatpulse.emotes import EmoteCache, EmoteIndex
 from chatpulse.errors import TransportError
 from chatpulse.metrics import StageMetrics
 from chatpulse.services.ingest import IngestService
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 @click.option(
     "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
 )
+@live_chat_options
+@click.option("--shard", default=None, metavar="I/N",
+              help="Read only shard I of N of the channel list (deterministic; e.g. 2/8).")  # fmt: skip
 @click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), help="Replay a recording.")
 @click.option("--speed", default=None, help="Replay pace: a factor (10) or 'max'. Default 1.")
 @click.option("--loop", is_flag=True, help="With --replay: start over at the end.")
@@ -35,6 +40,10 @@ log = logging.getLogger(__name__)
 @kafka_service_options
 def command(
     channels: tuple[str, ...],
+    irc_url: str | None,
+    channels_file: str | None,
+    live_source: str | None,
+    shard: str | None,
     replay: str | None,
     speed: str | None,
     loop: bool,
@@ -56,17 +65,24 @@ def command(
     \b
     Examples:
       chatpulse ingest --channel xqc --channel nymn --metrics-port 9100
+      chatpulse ingest --channels-file channels.txt --shard 2/8
       chatpulse ingest --replay ../shared/data/replay/xqcow-2019-09-15.irc.gz --speed max
       KAFKA_PROPERTIES=client.properties chatpulse ingest --synthetic
     """
     from chatpulse.sources.select import build_source, parse_speed
+    from chatpulse.sources.sharding import parse_shard
 
-    settings = load_settings(config_file, overrides=kafka_overrides(properties_file, bootstrap_servers))
+    overrides = {
+        **kafka_overrides(properties_file, bootstrap_servers),
+        "twitch.source": live_source, "twitch.irc_url": irc_url,
+    }  # fmt: skip
+    settings = load_settings(config_file, overrides=overrides)
     if speed is not None and replay is None:
         raise click.UsageError("--speed only applies to --replay")
     source = build_source(
         settings,
-        channels=channels,
+        channels=channel_list(channels, channels_file),
+        shard=parse_shard(shard) if shard is not None else None,
         replay=replay,
         speed=parse_speed(speed),
         loop=loop,
@@ -93,7 +109,11 @@ async def run_ingest(
             ensure_topics(config, settings.kafka, timeout_s=10.0)
         except TransportError as exc:
             producer.mark_unreachable(str(exc))
-        service = IngestService(source, producer, settings.kafka.topic_raw)
+        cache = EmoteCache(settings.emotes.cache_folder())
+        emotes = EmoteIndex.from_cache(cache)
+        service = IngestService(
+            source, producer, settings.kafka.topic_raw, emotes=emotes if emotes else None, emote_cache=cache
+        )
         metrics = StageMetrics("ingest", service.snapshot)
         server = serve_metrics(
             metrics,

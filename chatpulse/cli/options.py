@@ -13,11 +13,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def live_chat_options(command: F) -> F:
-    """``--channels-file FILE`` and ``--source irc|eventsub|both``.
+    """``--irc-url URL``, ``--channels-file FILE`` and ``--source irc|eventsub|both``.
 
-    The command receives ``channels_file`` and ``live_source``; pass them to :func:`channel_list`
-    and as the ``twitch.source`` override of ``load_settings``.
+    The command receives ``irc_url``, ``channels_file`` and ``live_source``: pass the first and
+    last as the ``twitch.irc_url`` and ``twitch.source`` overrides of ``load_settings``, and the
+    file to :func:`channel_list`.
     """
+    command = click.option(
+        "--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://."
+    )(command)
     command = click.option(
         "--source", "live_source", type=click.Choice(["irc", "eventsub", "both"]), default=None,
         help="Live chat path: IRC (default), EventSub, or both deduplicated by message id.",

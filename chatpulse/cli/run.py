@@ -128,7 +128,6 @@ class Runner(Protocol):
 @click.option(
     "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
 )
-@click.option("--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://.")
 @live_chat_options
 @click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), help="Replay a recording.")
 @click.option("--speed", default=None, help="Replay pace: a factor (10) or 'max'. Default 1.")

@@ -200,7 +200,6 @@ async def tail(
     "--channel", "channels", multiple=True, metavar="NAME", help="Live Twitch channel (repeatable)."
 )
 @live_chat_options
-@click.option("--irc-url", default=None, help="IRC endpoint: ircs://host:port, irc://, wss://, ws://.")
 @click.option("--replay", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Replay a recording (plain, .gz, JSON array, recent-messages JSON).")  # fmt: skip
 @click.option("--speed", default=None, metavar="X|max", help="Replay speed factor, or max.  [default: 1]")

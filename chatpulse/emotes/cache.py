@@ -79,6 +79,13 @@ class EmoteCache:
         """Every cached provider's set for a scope (global when ``channel_id`` is None)."""
         return [s for p in PROVIDERS if (s := self.read(p, channel_id)) is not None]
 
+    def cached_channels(self) -> set[str]:
+        """Twitch user ids that have at least one cached channel set (from the file names)."""
+        if not self.folder.is_dir():
+            return set()
+        ids = {path.name.split("-")[1] for path in self.folder.glob("channel-*-*.json")}
+        return {channel_id for channel_id in ids if channel_id.isdigit()}
+
     # --- channel login -> Twitch user id ---------------------------------------------------------
 
     def channel_ids(self) -> dict[str, str]:

@@ -21,7 +21,7 @@ from chatpulse.emotes.cache import EmoteCache, EmoteSet
 from chatpulse.emotes.providers import PRECEDENCE
 from chatpulse.events import Emote, MessageEvent, UserNoticeEvent
 
-E = TypeVar("E", MessageEvent, UserNoticeEvent)
+E = TypeVar("E", bound=MessageEvent | UserNoticeEvent)
 _Table = dict[str, tuple[str, str]]  # name -> (emote id, provider)
 _BY_START = attrgetter("start")
 
@@ -54,9 +54,12 @@ class EmoteIndex:
 
     @classmethod
     def from_cache(cls, cache: EmoteCache) -> EmoteIndex:
-        """Everything the cache holds (no network): global sets and every remembered channel."""
+        """Everything the cache holds (no network): global sets and every cached channel set.
+
+        Channel sets are keyed by Twitch user id, which every chat event carries (``room-id``),
+        so a channel's emotes are found even before its login was remembered."""
         ids = cache.channel_ids()
-        channel_sets = {cid: cache.read_sets(cid) for cid in set(ids.values())}
+        channel_sets = {cid: cache.read_sets(cid) for cid in set(ids.values()) | cache.cached_channels()}
         return cls(cache.read_sets(None), channel_sets, ids)
 
     def set_channel(self, channel_id: str, sets: Iterable[EmoteSet], login: str | None = None) -> None:

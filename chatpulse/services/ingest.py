@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from chatpulse.emotes import EmoteCache, EmoteIndex
+from chatpulse.events import MessageEvent, UserNoticeEvent
 from chatpulse.irc.twitch import parse_line
 from chatpulse.metrics import StageSnapshot
 from chatpulse.sources.base import RawLine, Source
@@ -27,9 +29,22 @@ class IngestService:
     """Source -> raw topic."""
 
     def __init__(
-        self, source: Source, producer: EventProducer, topic: str, drain_timeout_s: float = 60.0
+        self,
+        source: Source,
+        producer: EventProducer,
+        topic: str,
+        drain_timeout_s: float = 60.0,
+        emotes: EmoteIndex | None = None,
+        emote_cache: EmoteCache | None = None,
     ) -> None:
+        """``emotes``: third-party emotes (7TV/BTTV/FFZ) added to each event's spans after
+        parsing, so every later stage (sentiment, store, charts) sees them. ``emote_cache``:
+        where each live channel's room id is recorded once, so ``chatpulse emotes refresh
+        --channel NAME`` knows the id the providers key channel sets by."""
         self.source = source
+        self.emotes = emotes
+        self.emote_cache = emote_cache if source.name != "synthetic" else None  # made-up ids
+        self._rooms_seen: set[str] = set()
         self.drain_timeout_s = drain_timeout_s  # at the end: how long to wait for the broker to return
         self.producer = producer
         self.topic = topic
@@ -57,6 +72,11 @@ class IngestService:
                     event = parse_line(item.line, item.received_at, self.source.name)
                 else:
                     event = item
+                if isinstance(event, (MessageEvent, UserNoticeEvent)):
+                    if self.emotes is not None:
+                        event = self.emotes.annotate(event)
+                    if self.emote_cache is not None and event.channel not in self._rooms_seen:
+                        self._remember_room(event)
                 self.received += 1
                 if event.kind == "error":
                     self.parse_errors += 1
@@ -74,6 +94,15 @@ class IngestService:
             while not self.producer.flush(5.0):
                 log.warning("ingest: waiting for kafka to acknowledge or spool %d records",
                             self.producer.in_flight())  # fmt: skip
+
+    def _remember_room(self, event: MessageEvent | UserNoticeEvent) -> None:
+        if event.channel is None or event.channel_id is None or self.emote_cache is None:
+            return
+        self._rooms_seen.add(event.channel)
+        try:
+            self.emote_cache.remember_channel_id(event.channel, event.channel_id)
+        except (OSError, ValueError) as exc:  # the cache is a convenience: never stop ingest for it
+            log.warning("cannot record room id of %s in the emote cache: %s", event.channel, exc)
 
     async def stop(self) -> None:
         await self.source.close()
