@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -58,11 +60,19 @@ def command(
     console = Console(stderr=True)
     for name in selected:
         console.print(f"[bold]bench {name}[/bold]: {BENCHMARKS[name]}")
-        module = importlib.import_module(f"chatpulse.bench.{name}")
-        results.extend(module.run(options))
+        # A fresh process per benchmark: peak-memory figures (ru_maxrss) and chDB's one folder
+        # per process must not carry over from the benchmark before.
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results.extend(pool.submit(_run_one, name, options).result())
     _print_table(results)
     output.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
     console.print(f"wrote {output}")
+
+
+def _run_one(name: str, options: BenchOptions) -> list[Measurement]:
+    module = importlib.import_module(f"chatpulse.bench.{name}")
+    measurements: list[Measurement] = module.run(options)
+    return measurements
 
 
 def _print_table(results: list[Measurement]) -> None:
