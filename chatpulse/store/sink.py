@@ -308,19 +308,13 @@ class ClickHouseSink:
     def _write(self, batch: StoreBatch) -> None:
         messages, emotes, events = batch.messages, batch.emotes, batch.events
         ids = messages.column("id").to_pylist()
-        m_channels = messages.column("channel").to_pylist()
-        m_times = messages.column("sent_at").cast(pa.int64()).to_pylist()
         keys = events.column("event_key").to_pylist()
-        v_channels = events.column("channel").to_pylist()
-        v_times = events.column("sent_at").cast(pa.int64()).to_pylist()
         if self.exclusive:
-            self._learn_floors({*m_channels, *v_channels})
+            self._learn_floors(_channels(batch))
         memory = self._memory
-        m_state = memory.classify(
-            ids, m_channels, m_times, memory.messages, _oldest(messages), self.exclusive
-        )
-        v_state = memory.classify(keys, v_channels, v_times, memory.events, _oldest(events), self.exclusive)
-        existing = self._existing(ids, m_channels, m_times, m_state, keys, v_channels, v_times, v_state)
+        m_state = memory.classify(ids, messages, memory.messages, self.exclusive)
+        v_state = memory.classify(keys, events, memory.events, self.exclusive)
+        existing = self._existing(messages, m_state, events, v_state)
         m_keep = _keep(m_state, ids, existing["m"])
         v_keep = _keep(v_state, keys, existing["v"])
         new_messages = _filtered(messages, m_keep)
@@ -344,7 +338,7 @@ class ClickHouseSink:
         self.stats.events_written += new_events.num_rows
         self.stats.emotes_written += new_emotes.num_rows
         self.stats.batches += 1
-        memory.remember(new_messages, new_events)
+        memory.remember(new_messages, new_events, ids if new_messages is messages else None)
 
     def _insert(self, table: str, rows: pa.Table) -> None:
         if not rows.num_rows:
@@ -363,20 +357,14 @@ class ClickHouseSink:
         self._memory.set_floors({c: found.get(c, _NO_FLOOR) for c in unknown})
 
     def _existing(
-        self,
-        ids: list[str],
-        m_channels: list[str],
-        m_times: list[int],
-        m_state: list[int],
-        keys: list[str],
-        v_channels: list[str],
-        v_times: list[int],
-        v_state: list[int],
+        self, messages: pa.Table, m_state: list[int], events: pa.Table, v_state: list[int]
     ) -> dict[str, set[str]]:
         """Ids the store holds among the rows to check (one query; none when there are none)."""
         found: dict[str, set[str]] = {"m": set(), "e": set(), "v": set()}
         if _ASK not in m_state and _ASK not in v_state:
             return found
+        m_channels, m_times = _channels_times(messages)
+        v_channels, v_times = _channels_times(events)
         times = [t for t, s in zip(m_times, m_state, strict=True) if s == _ASK]
         times += [t for t, s in zip(v_times, v_state, strict=True) if s == _ASK]
         if not times:
@@ -446,26 +434,19 @@ class _Memory:
     def floor(self, channel: str, exclusive: bool) -> int:
         return self._floors.get(channel, _ALWAYS_ASK) if exclusive else _ALWAYS_ASK
 
-    def classify(
-        self,
-        keys: list[str],
-        channels: list[str],
-        times: list[int],
-        known: dict[str, int],
-        oldest: dict[str, int],
-        exclusive: bool,
-    ) -> list[int]:
-        """Per row: _DUP (earlier in the batch, or remembered), _NEW (above its channel's floor
-        and not remembered) or _ASK (the store must say). ``oldest``: per channel, the oldest
-        time in the batch."""
+    def classify(self, keys: list[str], table: pa.Table, known: dict[str, int], exclusive: bool) -> list[int]:
+        """Per row of ``table`` (``keys``: its ids): _DUP (earlier in the batch, or remembered),
+        _NEW (above its channel's floor and not remembered) or _ASK (the store must say)."""
         floors = self._floors if exclusive else {}
         if (
             exclusive
-            and all(at > floors.get(channel, _ALWAYS_ASK) for channel, at in oldest.items())
+            and all(at > floors.get(channel, _ALWAYS_ASK) for channel, at in _oldest(table).items())
             and len(set(keys)) == len(keys)
             and known.keys().isdisjoint(keys)
         ):
             return [_NEW] * len(keys)  # live chat: newer than anything stored, each row once
+        # Only off the live-chat path are the rows' channels and times needed as Python values.
+        channels, times = _channels_times(table)
         seen: set[str] = set()
         out: list[int] = []
         append, add = out.append, seen.add
@@ -489,9 +470,11 @@ class _Memory:
             return True
         return self._written.get(channel, _NO_FLOOR) >= since
 
-    def remember(self, messages: pa.Table, events: pa.Table) -> None:
-        """Record a written batch; forget the oldest batches beyond ``capacity`` ids."""
-        ids = messages.column("id").to_pylist()
+    def remember(self, messages: pa.Table, events: pa.Table, ids: list[str] | None = None) -> None:
+        """Record a written batch (``ids``: its message ids, when the caller has them as a list
+        already); forget the oldest batches beyond ``capacity`` ids."""
+        if ids is None:
+            ids = messages.column("id").to_pylist()
         keys = events.column("event_key").to_pylist()
         m_times = messages.column("sent_at").cast(pa.int64()).to_pylist()
         self.messages.update(zip(ids, m_times, strict=True))
@@ -603,6 +586,11 @@ def _channels(batch: StoreBatch) -> set[str]:
     return set(pc.unique(batch.messages.column("channel")).to_pylist()) | set(
         pc.unique(batch.events.column("channel")).to_pylist()
     )
+
+
+def _channels_times(table: pa.Table) -> tuple[list[str], list[int]]:
+    """``table``'s channel and ``sent_at`` (ms) columns as lists."""
+    return table.column("channel").to_pylist(), table.column("sent_at").cast(pa.int64()).to_pylist()
 
 
 def _keep(states: list[int], keys: list[str], stored: set[str]) -> list[bool] | None:
