@@ -29,18 +29,15 @@ what a failed attempt believed about its channels is forgotten (floors are re-le
 half-written batch is checked against the store on the next try. If it still fails the batch
 goes to the on-disk spool (Arrow IPC, ``*.arrows``; written, fsynced, renamed) and is replayed,
 oldest first, before later batches, every ``spool_retry_s``; because step 1 drops what a
-half-done attempt already wrote, replaying is always safe. Event batches spooled by earlier
-versions (``*.jsonl``, :mod:`chatpulse.store.spool`) are replayed first. While the spool holds
-batches, new batches are spooled behind them, so order (and moderation after its messages) is
-kept. When even the spool cannot be written, :meth:`flush` raises StoreError and keeps the
-batch in memory.
+half-done attempt already wrote, replaying is always safe (:mod:`chatpulse.store.spool`).
+While the spool holds batches, new batches are spooled behind them, so order (and moderation
+after its messages) is kept. When even the spool cannot be written, :meth:`flush` raises
+StoreError and keeps the batch in memory.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import os
 import random
 import threading
 import time
@@ -58,15 +55,12 @@ from chatpulse.events import ChatEvent
 from chatpulse.store import Store, moderation
 from chatpulse.store.dsn import ChdbTarget
 from chatpulse.store.rows import (
-    EMOTE_SCHEMA,
-    EVENT_SCHEMA,
-    MESSAGE_SCHEMA,
     StoreBatch,
     build_batch,
     python_columns,
     split_events,
 )
-from chatpulse.store.spool import Spool
+from chatpulse.store.spool import BatchSpool
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +85,6 @@ _FLOORS_SQL: Final = (  # noqa: S608 - constant text; values are query parameter
     ") GROUP BY channel"
 ).format(c="channel IN {channels:Array(String)}")
 _NEW, _DUP, _ASK = 0, 1, 2  # what a row is: new for certain, stored already, or to be checked
-_SPOOL_MAGIC: Final = b"CHATPULSE-STOREBATCH-1\n"
-_SPOOL_SUFFIX: Final = ".arrows"
 
 
 @dataclass(slots=True)
@@ -148,9 +140,8 @@ class ClickHouseSink:
         self.batch_size = batch_size
         self.max_age_s = max_age_s
         self.stats = SinkStats()
-        self._spool = Spool(spool_dir if spool_dir is not None else DEFAULT_SPOOL_DIR)
-        self._batch_spool = _BatchSpool(self._spool.folder)
-        self.stats.spool_pending = len(self._spool.pending()) + len(self._batch_spool.pending())
+        self._spool = BatchSpool(spool_dir if spool_dir is not None else DEFAULT_SPOOL_DIR)
+        self.stats.spool_pending = len(self._spool.pending())
         self._retry_attempts = max(1, retry_attempts)
         self._retry_base_s = retry_base_s
         self._retry_cap_s = retry_cap_s
@@ -249,7 +240,7 @@ class ClickHouseSink:
             self._to_spool(batch)
 
     def _to_spool(self, batch: StoreBatch) -> None:
-        path = self._batch_spool.put(batch)  # raises StoreError: the caller keeps the batch buffered
+        path = self._spool.put(batch)  # raises StoreError: the caller keeps the batch buffered
         self.stats.spooled_batches += 1
         self.stats.spooled_rows += batch.rows
         self.stats.spool_pending += 1
@@ -260,15 +251,8 @@ class ClickHouseSink:
     def _drain_spool(self, *, force: bool) -> None:
         if not self.stats.spool_pending or (not force and self._clock() < self._next_spool_try):
             return
-        # Event files of earlier versions first: they are older than any batch file.
-        pending: list[tuple[Path, Callable[[Path], StoreBatch | None], Callable[[Path], None]]] = [
-            (path, self._load_events, self._spool.remove) for path in self._spool.pending()
-        ]
-        pending += [
-            (path, self._batch_spool.load, self._batch_spool.remove) for path in self._batch_spool.pending()
-        ]
-        for path, load, remove in pending:
-            batch = load(path)
+        for path in self._spool.pending():
+            batch = self._spool.load(path)
             if batch is not None:
                 try:
                     self._write_with_retries(batch, attempts=1)
@@ -278,16 +262,9 @@ class ClickHouseSink:
                              self.stats.spool_pending)  # fmt: skip
                     return
                 self.stats.spool_replayed_batches += 1
-            remove(path)
+            self._spool.remove(path)
             self.stats.spool_pending -= 1
-        self.stats.spool_pending = len(self._spool.pending()) + len(self._batch_spool.pending())
-
-    def _load_events(self, path: Path) -> StoreBatch | None:
-        events = self._spool.load(path)
-        if events is None:
-            return None
-        messages, kept, skipped = split_events(events)
-        return build_batch(messages, kept, skipped=skipped)
+        self.stats.spool_pending = len(self._spool.pending())
 
     def _write_with_retries(self, batch: StoreBatch, attempts: int | None = None) -> None:
         attempts = attempts or self._retry_attempts
@@ -496,80 +473,6 @@ class _Memory:
             for channel, at in newest.items():  # rows up to here may now be stored unknown to us
                 if channel in self._floors and at > self._floors[channel]:
                     self._floors[channel] = at
-
-
-class _BatchSpool:
-    """Spooled :class:`StoreBatch` es: one ``<sequence>.arrows`` file each (three Arrow IPC
-    streams, each after its byte length), written to a temporary name, fsynced and renamed.
-    An unreadable file is renamed ``*.bad`` and kept for a human, never deleted."""
-
-    _SCHEMAS: Final = (MESSAGE_SCHEMA, EMOTE_SCHEMA, EVENT_SCHEMA)
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._sequence = max((_sequence(p) for p in self.pending()), default=0)
-
-    def pending(self) -> list[Path]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(self.folder.glob(f"*{_SPOOL_SUFFIX}"), key=_sequence)
-
-    def put(self, batch: StoreBatch) -> Path:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._sequence += 1
-            final = self.folder / f"{self._sequence:012d}{_SPOOL_SUFFIX}"
-            partial = final.with_suffix(".partial")
-            with partial.open("wb") as handle:
-                handle.write(_SPOOL_MAGIC)
-                for table in (batch.messages, batch.emotes, batch.events):
-                    payload = _ipc_bytes(table)
-                    handle.write(len(payload).to_bytes(8, "little"))
-                    handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, final)
-        except OSError as exc:
-            raise StoreError(f"cannot write spool file in {self.folder}: {exc.strerror}") from exc
-        return final
-
-    def load(self, path: Path) -> StoreBatch | None:
-        try:
-            data = path.read_bytes()
-            if not data.startswith(_SPOOL_MAGIC):
-                raise ValueError("not a ChatPulse batch file")
-            offset, tables = len(_SPOOL_MAGIC), []
-            for schema in self._SCHEMAS:
-                size = int.from_bytes(data[offset : offset + 8], "little")
-                offset += 8
-                table = pa.ipc.open_stream(pa.py_buffer(data[offset : offset + size])).read_all()
-                offset += size
-                if not table.schema.equals(schema):
-                    raise ValueError("unexpected columns")
-                tables.append(table)
-            return StoreBatch(*tables)
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            bad = path.with_suffix(".bad")
-            log.error("spool file %s is unreadable (%s); kept as %s", path, exc, bad.name)
-            os.replace(path, bad)
-            return None
-
-    def remove(self, path: Path) -> None:
-        path.unlink(missing_ok=True)
-
-
-def _sequence(path: Path) -> int:
-    try:
-        return int(path.stem)
-    except ValueError:
-        return 0
-
-
-def _ipc_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue()
 
 
 def _concat(batches: list[StoreBatch]) -> StoreBatch:

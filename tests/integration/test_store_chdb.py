@@ -265,7 +265,7 @@ def test_a_failing_store_loses_nothing_once_it_works_again(
         assert again.stats.spool_pending >= 3
         again.close()
         assert again.stats.spool_pending == 0 and again.stats.spool_replayed_batches >= 3
-        assert not list((tmp_path / "spool").glob("*.jsonl"))
+        assert not list((tmp_path / "spool").glob("*.arrows"))
         figures = _figures(reopened)
         messages = sum(1 for e in xqcow if e.kind == "message")
         assert figures["messages"] == figures["distinct_ids"] == figures["agg_messages"] == messages
@@ -350,19 +350,3 @@ def test_moderation_in_memory_and_through_the_store_mark_the_same_messages(
     through_store = deleted("many", batch_size=50, exclusive=False)
     assert len(in_memory) > 0
     assert in_memory == through_store
-
-
-def test_event_files_spooled_by_earlier_versions_are_written(
-    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
-) -> None:
-    from chatpulse.store.spool import Spool
-
-    Spool(tmp_path / "spool").put(xqcow[:2000])
-    sink = _sink(store, tmp_path)
-    assert sink.stats.spool_pending == 1
-    sink.add(xqcow[2000:])
-    sink.close()
-    assert sink.stats.spool_replayed_batches == 1 and sink.stats.spool_pending == 0
-    figures = _figures(store)
-    assert figures["messages"] == figures["agg_messages"] == sum(1 for e in xqcow if e.kind == "message")
-    assert figures["deleted"] == figures["agg_deleted"] > 0
