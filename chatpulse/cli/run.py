@@ -31,6 +31,7 @@ from chatpulse.status import StatusLine, StatusSnapshot
 
 if TYPE_CHECKING:
     from chatpulse.dashboard.control import ChannelControl
+    from chatpulse.sources.synthetic import SyntheticSource
     from chatpulse.store import ClickHouseSink
 
 DEMO_RATE = 200.0  # lines/s over all demo channels: busy, like a big streamer's chat
@@ -44,32 +45,36 @@ class DemoSource:
     name = "synthetic"
 
     def __init__(self, channels: int, rate: float, history_s: float, seed: int = 0) -> None:
-        from chatpulse.sources.synthetic import SyntheticSource
-
         self.channels, self.rate, self.history_s, self.seed = channels, rate, history_s, seed
-        self.live = SyntheticSource(channels=channels, rate=rate, seed=seed)
         self.in_history = history_s > 0  # read by the pipeline: no latency figures for history
+        self.live: SyntheticSource | None = None
         self._closed = False
 
     async def stream(self) -> AsyncIterator[SourceItem]:
-        from chatpulse.sources.synthetic import generate_lines
+        from chatpulse.sources.synthetic import SyntheticChat, SyntheticSource
 
-        count = int(self.history_s * self.rate)
-        start = now_ms() - int(self.history_s * 1000)
+        # History fills [now - history_s, now] in simulated time (hype spikes make it denser), so
+        # it ends where live chat begins: no hole in the charts however long the back-fill takes.
         # A different seed from the live part, so message ids never repeat.
-        for i, line in enumerate(generate_lines(count, self.channels, self.seed + 1, self.rate, start)):
-            if self._closed:
-                return
+        chat = SyntheticChat(self.channels, self.rate, self.seed + 1, now_ms() - int(self.history_s * 1000))
+        for i, line in enumerate(chat.lines()):
+            if self._closed or chat.elapsed_s >= self.history_s:
+                break
             if i % 512 == 0:
                 await asyncio.sleep(0)
             yield RawLine(line, now_ms())
         self.in_history = False
+        if self._closed:
+            return
+        # Created only now: live chat's tmi-sent-ts starts at the moment it is paced from.
+        self.live = SyntheticSource(channels=self.channels, rate=self.rate, seed=self.seed)
         async for item in self.live.stream():
             yield item
 
     async def close(self) -> None:
         self._closed = True
-        await self.live.close()
+        if self.live is not None:
+            await self.live.close()
 
 
 def _choose_source(

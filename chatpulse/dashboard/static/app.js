@@ -383,9 +383,11 @@ async function refreshFeed() {
 
 let panelTimer = null;
 let feedTimer = null;
+let refreshGeneration = 0;  // a refresh started later (new range, channels) wins over one in flight
 
 async function refresh() {
   clearTimeout(panelTimer);
+  const generation = ++refreshGeneration;
   try {
     fetch("/api/status", { cache: "no-store" }).then((r) => r.json()).then(renderPipeline).catch(() => {});
     if (!(await loadChannels())) return;
@@ -393,6 +395,7 @@ async function refresh() {
       api("overview"), api("series"), api("emotes", { limit: 10 }), api("chatters", { limit: 10 }),
       api("events", { limit: 500 }), api("hype", { limit: 6 }),
     ]);
+    if (generation !== refreshGeneration) return;  // answers for a view the user already left
     renderOverview(overview);
     renderSeries(series);
     renderEmotes(emotes);
@@ -403,7 +406,7 @@ async function refresh() {
   } catch (error) {
     console.error("refresh failed", error);
   } finally {
-    if (!state.paused) panelTimer = setTimeout(refresh, PANEL_REFRESH_MS);
+    if (!state.paused && generation === refreshGeneration) panelTimer = setTimeout(refresh, PANEL_REFRESH_MS);
   }
 }
 
