@@ -39,7 +39,8 @@ def create_analyzer(settings: SentimentSettings) -> Analyzer:
     )
 
 
-def _scorable(event: ChatEvent) -> bool:
+def is_scorable(event: ChatEvent) -> bool:
+    """Whether the enrich stage scores ``event``: chat messages, and user notices with text."""
     if isinstance(event, MessageEvent):
         return event.kind == "message"
     return isinstance(event, UserNoticeEvent) and bool(event.text)
@@ -48,7 +49,7 @@ def _scorable(event: ChatEvent) -> bool:
 def enrich_events(events: Sequence[ChatEvent], analyzer: Analyzer) -> list[ChatEvent]:
     """``events`` in order, chat messages (and user notices with text) with ``sentiment`` set;
     every other event passes through unchanged. One ``analyze`` call for the whole batch."""
-    targets = [i for i, event in enumerate(events) if _scorable(event)]
+    targets = [i for i, event in enumerate(events) if is_scorable(event)]
     if not targets:
         return list(events)
     messages: list[MessageLike] = []

@@ -19,7 +19,7 @@ from chatpulse.metrics import StageMetrics
 from chatpulse.sentiment import Analyzer, MessageLike
 
 # The one rule of which events get a verdict, shared with enrich_events (the embedded pipeline).
-from chatpulse.sentiment import _scorable as scorable
+from chatpulse.sentiment import is_scorable as scorable
 from chatpulse.services.runtime import latencies_s, latency_reference_ms
 from chatpulse.sources.base import now_ms
 from chatpulse.transport.kafka import EventProducer, event_record
