@@ -2,18 +2,14 @@
 
 Twitch allows 20 JOINs per 10 seconds per account (dev.twitch.tv/docs/irc, "Rate limits");
 a client that sends more has the extra JOINs dropped, so one :class:`JoinPacer` is shared by
-every connection of a source. Reconnects wait a capped exponential delay with jitter so many
-clients cut off at once do not all come back in the same instant.
+every connection of a source. Reconnect delays: :func:`chatpulse.backoff.backoff_delay`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import deque
 from collections.abc import Callable
-
-_JITTER = random.Random()  # noqa: S311 - spreads retries; not a security use
 
 
 class JoinPacer:
@@ -49,13 +45,3 @@ class JoinPacer:
             while (wait := self.delay()) > 0:
                 await asyncio.sleep(wait)
             self._sent.append(self._now())
-
-
-def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random | None = None) -> float:
-    """Delay before retry number ``attempt`` (0-based): half fixed, half random, capped.
-
-    ``min(cap, base * 2**attempt)`` split into a fixed half and a uniformly random half ("equal
-    jitter"), so the delay still grows while clients spread out.
-    """
-    ceiling = min(cap_s, base_s * 2.0 ** min(attempt, 30))
-    return ceiling / 2 + (rng or _JITTER).uniform(0, ceiling / 2)

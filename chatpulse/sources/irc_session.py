@@ -16,11 +16,11 @@ import logging
 import random
 from typing import Protocol
 
+from chatpulse.backoff import backoff_delay
 from chatpulse.errors import AuthenticationError
 from chatpulse.sources.irc_connection import open_irc_connection
 from chatpulse.sources.irc_framing import LineTooLongError
 from chatpulse.sources.irc_link import IrcLink, LinkHost
-from chatpulse.sources.irc_pacing import backoff_delay
 
 log = logging.getLogger("chatpulse.sources.twitch_irc")
 

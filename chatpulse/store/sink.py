@@ -38,7 +38,6 @@ StoreError and keeps the batch in memory.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -50,6 +49,7 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chatpulse.backoff import backoff_delay
 from chatpulse.errors import StoreError
 from chatpulse.events import ChatEvent
 from chatpulse.store import Store, moderation
@@ -279,8 +279,7 @@ class ClickHouseSink:
                 if attempt + 1 >= attempts:
                     raise
                 self.stats.retries += 1
-                delay = min(self._retry_cap_s, self._retry_base_s * 2**attempt)
-                self._sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
+                self._sleep(backoff_delay(attempt, self._retry_base_s, self._retry_cap_s))
 
     def _write(self, batch: StoreBatch) -> None:
         messages, emotes, events = batch.messages, batch.emotes, batch.events

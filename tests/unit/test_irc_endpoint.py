@@ -8,6 +8,7 @@ import random
 import pytest
 from pydantic import SecretStr
 
+from chatpulse.backoff import backoff_delay
 from chatpulse.config import TwitchSettings
 from chatpulse.errors import ConfigError
 from chatpulse.sources.irc_endpoint import (
@@ -19,7 +20,7 @@ from chatpulse.sources.irc_endpoint import (
 )
 from chatpulse.sources.irc_framing import LineFramer, LineTooLongError, split_ws_message
 from chatpulse.sources.irc_link import command_of
-from chatpulse.sources.irc_pacing import JoinPacer, backoff_delay
+from chatpulse.sources.irc_pacing import JoinPacer
 
 TOKEN = "s3cr3tt0k3nvalue"
 
