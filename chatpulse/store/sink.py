@@ -5,21 +5,24 @@ with :class:`~chatpulse.store.rows.StoreBatch` es its worker processes built (Ar
 the Kafka sink service and tools call :meth:`~ClickHouseSink.add` with events, which become the
 same batches here. Both call :meth:`~ClickHouseSink.flush` (or rely on ``batch_size`` /
 ``max_age_s``), :meth:`~ClickHouseSink.poll` when idle, and :meth:`~ClickHouseSink.close` on
-shutdown. The sink is synchronous: chDB is synchronous and its data folder belongs to one process.
+shutdown. Calls are thread-safe; chDB's data folder belongs to one process.
 
-A flush writes the buffered batches as one batch (fewer, bigger inserts):
+Buffered batches are written as one batch (fewer, bigger inserts) by one writer thread, so the
+caller decodes and converts the next batch while ClickHouse inserts this one (chDB releases the
+GIL while it works); the writer holds one batch at a time, and :meth:`~ClickHouseSink.flush`
+returns when everything handed over is written. A write:
 
-1. drop what is already stored: duplicates inside the batch, rows this sink wrote recently (an
-   in-memory, bounded map of ids), and -- only for rows that could be in the store -- ids the
-   store holds (one query). Materialized views fire on every insert, so this is what keeps the
+1. drops what is already stored: duplicates inside the batch, rows this sink wrote recently (a
+   bounded memory of the written ids, kept as Arrow columns), and -- only for rows that could
+   be in the store -- ids the store holds (one query). Materialized views fire on every insert, so this is what keeps the
    per-minute aggregates exact under replays and retries. "Could be in the store" is decided
    per channel against a *floor*: the newest time the store held for that channel when this
    sink first saw it (one cheap query per channel), raised as ids leave the memory. Above the
    floor only this sink can have written a row, and then the memory knows it. That needs the
    sink to be the channel's only writer, which chDB guarantees (one process per data folder);
    for a server store (several sink processes may share channels) it is off by default
-   (``exclusive``) and every row not in the memory is checked against the store, as before;
-2. insert the three tables, then apply moderation (:mod:`chatpulse.store.moderation`): markers
+   (``exclusive``) and every row not in the memory is checked against the store;
+2. inserts the three tables, then applies moderation (:mod:`chatpulse.store.moderation`): markers
    for targets in the batch itself are built in memory (and inserted right after the batch);
    the store is asked only about targets that may already be stored: a remembered message id,
    a ban whose window holds earlier writes of this sink, or a window reaching below the floor.
@@ -31,8 +34,9 @@ goes to the on-disk spool (Arrow IPC, ``*.arrows``; written, fsynced, renamed) a
 oldest first, before later batches, every ``spool_retry_s``; because step 1 drops what a
 half-done attempt already wrote, replaying is always safe (:mod:`chatpulse.store.spool`).
 While the spool holds batches, new batches are spooled behind them, so order (and moderation
-after its messages) is kept. When even the spool cannot be written, :meth:`flush` raises
-StoreError and keeps the batch in memory.
+after its messages) is kept. When even the spool cannot be written, the next call that waits
+for the writer (:meth:`flush`, or an ``add`` that hands over a batch) raises StoreError, and the
+batch goes back to the front of the buffer.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -155,6 +160,10 @@ class ClickHouseSink:
         self._clock = clock
         self._sleep = sleep
         self._buffer: list[StoreBatch] = []
+        # Writes run on one writer thread so that the caller builds (or decodes) the next batch
+        # while ClickHouse inserts this one: chDB releases the GIL while it works.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="chatpulse-sink-writer")
+        self._in_flight: tuple[StoreBatch | None, Future[None]] | None = None
         self._buffered_rows = 0
         self._oldest: float | None = None  # clock() when the oldest buffered batch arrived
         self._next_spool_try = 0.0
@@ -174,8 +183,9 @@ class ClickHouseSink:
             self.add_batch(batch)
 
     def add_batch(self, batch: StoreBatch) -> None:
-        """Buffer a prepared batch; flush when ``batch_size`` rows are buffered or the oldest is
-        ``max_age_s`` old. Raises StoreError when the sink is closed (or a flush cannot spool)."""
+        """Buffer a prepared batch; hand it to the writer when ``batch_size`` rows are buffered or
+        the oldest is ``max_age_s`` old. Raises StoreError when the sink is closed, or when an
+        earlier write could not even be spooled (that batch is kept and tried again)."""
         with self._lock:
             if self._closed:
                 raise StoreError("the sink is closed")
@@ -187,7 +197,7 @@ class ClickHouseSink:
             self._buffer.append(batch)
             self._buffered_rows += batch.rows
             if self._buffered_rows >= self.batch_size or self._clock() - self._oldest >= self.max_age_s:
-                self.flush()
+                self._hand_over()
 
     def poll(self) -> None:
         """Call when idle: flushes a buffer older than ``max_age_s`` and retries a due spool."""
@@ -199,18 +209,11 @@ class ClickHouseSink:
     def flush(self) -> None:
         """Write everything buffered. On return every batch added so far is stored or spooled."""
         with self._lock:
-            self._drain_spool(force=False)
-            while self._buffer:
-                rows, taken = 0, 0
-                while taken < len(self._buffer) and (
-                    not taken or rows + self._buffer[taken].rows <= self.batch_size
-                ):
-                    rows += self._buffer[taken].rows
-                    taken += 1
-                self._write_or_spool(_concat(self._buffer[:taken]))
-                del self._buffer[:taken]
-                self._buffered_rows -= rows
-            self._oldest = None
+            self._hand_over()
+            self._settle()
+            if self.stats.spool_pending:  # nothing new to write behind it: try the spool alone
+                self._in_flight = (None, self._writer.submit(self._drain_spool, force=False))
+                self._settle()
 
     def close(self) -> None:
         """Flush (trying the spool once more) and refuse further events. The store stays open."""
@@ -220,12 +223,53 @@ class ClickHouseSink:
             self._next_spool_try = 0.0
             self.flush()
             self._closed = True
+            self._writer.shutdown()
 
     @property
     def spool_dir(self) -> Path:
         return self._spool.folder
 
     # --- batches ---------------------------------------------------------------------------
+
+    def _hand_over(self) -> None:
+        """Pass the buffer to the writer thread in batches of up to ``batch_size`` rows, one at a
+        time: the call returns while the last one is written (the writer holds at most one)."""
+        while self._buffer:
+            rows, taken = 0, 0
+            while taken < len(self._buffer) and (
+                not taken or rows + self._buffer[taken].rows <= self.batch_size
+            ):
+                rows += self._buffer[taken].rows
+                taken += 1
+            self._settle()  # the previous batch first: order is kept, memory stays bounded
+            batch = _concat(self._buffer[:taken])
+            del self._buffer[:taken]
+            self._buffered_rows -= rows
+            self._in_flight = (batch, self._writer.submit(self._write_job, batch))
+        self._oldest = None
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight. If it could be neither written nor spooled, it goes
+        back to the front of the buffer (nothing is dropped) and its StoreError is raised."""
+        if self._in_flight is None:
+            return
+        batch, write = self._in_flight
+        self._in_flight = None
+        try:
+            write.result()
+        except BaseException:
+            if batch is not None:
+                self._buffer.insert(0, batch)
+                self._buffered_rows += batch.rows
+                if self._oldest is None:
+                    self._oldest = self._clock()
+            raise
+
+    # --- the writer thread: everything below runs there, one batch at a time -----------------
+
+    def _write_job(self, batch: StoreBatch) -> None:
+        self._drain_spool(force=False)  # older spooled batches go first
+        self._write_or_spool(batch)
 
     def _write_or_spool(self, batch: StoreBatch) -> None:
         if self.stats.spool_pending:  # keep order: older spooled batches go first
@@ -283,19 +327,19 @@ class ClickHouseSink:
 
     def _write(self, batch: StoreBatch) -> None:
         messages, emotes, events = batch.messages, batch.emotes, batch.events
-        ids = messages.column("id").to_pylist()
-        keys = events.column("event_key").to_pylist()
         if self.exclusive:
             self._learn_floors(_channels(batch))
         memory = self._memory
-        m_state = memory.classify(ids, messages, memory.messages, self.exclusive)
-        v_state = memory.classify(keys, events, memory.events, self.exclusive)
-        existing = self._existing(messages, m_state, events, v_state)
-        m_keep = _keep(m_state, ids, existing["m"])
-        v_keep = _keep(v_state, keys, existing["v"])
-        new_messages = _filtered(messages, m_keep)
-        new_events = _filtered(events, v_keep)
-        new_emotes = _filtered(emotes, _emote_keep(emotes, ids, m_state, existing["e"]))
+        m_checked = memory.classify(messages, "id", self.exclusive)
+        v_checked = memory.classify(events, "event_key", self.exclusive)
+        new_messages, new_events, new_emotes = messages, events, emotes
+        if m_checked is not None or v_checked is not None:  # not plain live chat: filter
+            m_state, ids = m_checked or ([_NEW] * messages.num_rows, [])
+            v_state, keys = v_checked or ([_NEW] * events.num_rows, [])
+            existing = self._existing(messages, m_state, events, v_state)
+            new_messages = _filtered(messages, _keep(m_state, ids, existing["m"]))
+            new_events = _filtered(events, _keep(v_state, keys, existing["v"]))
+            new_emotes = _filtered(emotes, _emote_keep(emotes, ids, m_state, existing["e"]))
         self.stats.duplicates += (
             messages.num_rows - new_messages.num_rows + events.num_rows - new_events.num_rows
         )
@@ -314,7 +358,7 @@ class ClickHouseSink:
         self.stats.events_written += new_events.num_rows
         self.stats.emotes_written += new_emotes.num_rows
         self.stats.batches += 1
-        memory.remember(new_messages, new_events, ids if new_messages is messages else None)
+        memory.remember(new_messages, new_events)
 
     def _insert(self, table: str, rows: pa.Table) -> None:
         if not rows.num_rows:
@@ -369,7 +413,7 @@ class ClickHouseSink:
         for index, action in enumerate(by_id):
             if index in found:
                 continue
-            sent = self._memory.messages.get(action.key)
+            sent = self._memory.message_time(action.key)
             if sent is not None:
                 since = min(since, sent) if since is not None else None
             elif not self._memory.outside_store(action.channel, action.at - window, self.exclusive):
@@ -385,17 +429,38 @@ class ClickHouseSink:
         self.stats.moderation_actions += len(by_id) + len(by_user)
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """One written batch, as the memory keeps it: its keys and times as Arrow columns."""
+
+    message_ids: pa.ChunkedArray
+    message_times: pa.ChunkedArray  # int64 ms
+    event_keys: pa.ChunkedArray
+    event_times: pa.ChunkedArray  # int64 ms
+    newest: dict[str, int]  # per channel, the newest sent_at in the batch
+
+    @property
+    def rows(self) -> int:
+        return len(self.message_ids) + len(self.event_keys)
+
+
 class _Memory:
     """What this sink wrote recently, bounded; and per channel the floor above which that is all
-    the store holds (exclusive sinks only). Not thread-safe: the sink serialises calls."""
+    the store holds (exclusive sinks only). Not thread-safe: the writer thread alone calls it.
+
+    Written keys stay as the Arrow columns they were inserted with, not as a dict: live chat
+    never looks them up (every row is newer than anything written for its channel, which no
+    remembered row can be), so it pays no per-row Python work to remember them. Rows that are
+    not newer -- replays, redeliveries, chat arriving a little out of order -- are looked up
+    with one vectorised ``is_in`` against the batches that reach back to them.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.messages: dict[str, int] = {}  # message id -> sent_at ms
-        self.events: dict[str, int] = {}  # event key -> sent_at ms
         self._floors: dict[str, int] = {}  # channel -> floor (ms)
         self._written: dict[str, int] = {}  # channel -> newest sent_at written
-        self._chunks: deque[tuple[list[str], list[str], dict[str, int]]] = deque()
+        self._batches: deque[_Written] = deque()
+        self._rows = 0
 
     def unknown_channels(self, channels: set[str]) -> list[str]:
         return sorted(c for c in channels if c not in self._floors)
@@ -410,19 +475,27 @@ class _Memory:
     def floor(self, channel: str, exclusive: bool) -> int:
         return self._floors.get(channel, _ALWAYS_ASK) if exclusive else _ALWAYS_ASK
 
-    def classify(self, keys: list[str], table: pa.Table, known: dict[str, int], exclusive: bool) -> list[int]:
-        """Per row of ``table`` (``keys``: its ids): _DUP (earlier in the batch, or remembered),
-        _NEW (above its channel's floor and not remembered) or _ASK (the store must say)."""
+    def classify(
+        self, table: pa.Table, key_column: str, exclusive: bool
+    ) -> tuple[list[int], list[str]] | None:
+        """None when every row of ``table`` is new for certain (see :meth:`_all_new`). Else per row
+        _DUP (earlier in the batch, or written by this sink), _NEW (above its channel's floor and
+        not written by this sink) or _ASK (the store must say), with the rows' keys."""
+        if not table.num_rows:
+            return None
+        column = table.column(key_column)
         floors = self._floors if exclusive else {}
-        if (
-            exclusive
-            and all(at > floors.get(channel, _ALWAYS_ASK) for channel, at in _oldest(table).items())
-            and len(set(keys)) == len(keys)
-            and known.keys().isdisjoint(keys)
-        ):
-            return [_NEW] * len(keys)  # live chat: newer than anything stored, each row once
-        # Only off the live-chat path are the rows' channels and times needed as Python values.
+        if exclusive and self._all_new(table, column, key_column == "id"):
+            return None
+        keys = column.to_pylist()
         channels, times = _channels_times(table)
+        written = self._written
+        recent = [at <= written.get(channel, _NO_FLOOR) for channel, at in zip(channels, times, strict=True)]
+        known = self._among(
+            key_column == "id",
+            [key for key, r in zip(keys, recent, strict=True) if r],
+            min((at for at, r in zip(times, recent, strict=True) if r), default=0),
+        )
         seen: set[str] = set()
         out: list[int] = []
         append, add = out.append, seen.add
@@ -432,7 +505,46 @@ class _Memory:
             else:
                 append(_NEW if at > floors.get(channel, _ALWAYS_ASK) else _ASK)
                 add(key)
-        return out
+        return out, keys
+
+    def _all_new(self, table: pa.Table, keys: pa.ChunkedArray, messages: bool) -> bool:
+        """Whether every row is new for certain, decided column-wise: each key once, every row
+        above its channel's floor, and none that this sink wrote -- only rows not newer than
+        what it wrote for their channel can be; in live chat those are the few that arrive a
+        little out of order at a batch boundary."""
+        if pc.count_distinct(keys).as_py() != len(keys):
+            return False
+        channel, times = table.column("channel"), table.column("sent_at").cast(pa.int64())
+        if pc.any(pc.less_equal(times, _per_row(channel, self._floors, _ALWAYS_ASK))).as_py():
+            return False
+        recent = pc.less_equal(times, _per_row(channel, self._written, _NO_FLOOR))
+        if not pc.any(recent).as_py():
+            return True
+        since = pc.min(times.filter(recent)).as_py()
+        return not self._among(messages, keys.filter(recent).to_pylist(), since)
+
+    def _among(self, messages: bool, keys: list[str], since: int) -> set[str]:
+        """Those of ``keys`` (rows sent at ``since`` or later) that this sink wrote."""
+        if not keys:
+            return set()
+        pool = [
+            chunk
+            for batch in self._batches
+            if _newest(batch.newest) >= since
+            for chunk in (batch.message_ids if messages else batch.event_keys).chunks
+        ]
+        if not pool:
+            return set()
+        hits = pc.is_in(pa.array(keys, pa.string()), value_set=pa.concat_arrays(pool)).to_pylist()
+        return {key for key, hit in zip(keys, hits, strict=True) if hit}
+
+    def message_time(self, message_id: str) -> int | None:
+        """``sent_at`` of a message this sink wrote, None when it is not remembered."""
+        for batch in reversed(self._batches):
+            at = pc.index(batch.message_ids, message_id).as_py()
+            if at >= 0:
+                return int(batch.message_times[at].as_py())
+        return None
 
     def outside_store(self, channel: str, since: int, exclusive: bool) -> bool:
         """True when nothing the store holds for ``channel`` from ``since`` on is unknown here."""
@@ -446,32 +558,35 @@ class _Memory:
             return True
         return self._written.get(channel, _NO_FLOOR) >= since
 
-    def remember(self, messages: pa.Table, events: pa.Table, ids: list[str] | None = None) -> None:
-        """Record a written batch (``ids``: its message ids, when the caller has them as a list
-        already); forget the oldest batches beyond ``capacity`` ids."""
-        if ids is None:
-            ids = messages.column("id").to_pylist()
-        keys = events.column("event_key").to_pylist()
-        m_times = messages.column("sent_at").cast(pa.int64()).to_pylist()
-        self.messages.update(zip(ids, m_times, strict=True))
-        self.events.update(zip(keys, events.column("sent_at").cast(pa.int64()).to_pylist(), strict=True))
+    def remember(self, messages: pa.Table, events: pa.Table) -> None:
+        """Record a written batch; forget the oldest batches beyond ``capacity`` rows."""
         newest = _newest_per_channel(messages, events)
         for channel, at in newest.items():
             if at > self._written.get(channel, _NO_FLOOR):
                 self._written[channel] = at
-        self._chunks.append((ids, keys, newest))
-        self._evict()
-
-    def _evict(self) -> None:
-        while len(self.messages) + len(self.events) > self.capacity and self._chunks:
-            ids, keys, newest = self._chunks.popleft()
-            for key in ids:
-                self.messages.pop(key, None)
-            for key in keys:
-                self.events.pop(key, None)
-            for channel, at in newest.items():  # rows up to here may now be stored unknown to us
+        batch = _Written(
+            messages.column("id"), messages.column("sent_at").cast(pa.int64()),
+            events.column("event_key"), events.column("sent_at").cast(pa.int64()), newest,
+        )  # fmt: skip
+        self._batches.append(batch)
+        self._rows += batch.rows
+        while self._rows > self.capacity and self._batches:
+            gone = self._batches.popleft()
+            self._rows -= gone.rows
+            for channel, at in gone.newest.items():  # rows up to here may now be stored unknown to us
                 if channel in self._floors and at > self._floors[channel]:
                     self._floors[channel] = at
+
+
+def _per_row(channels: pa.ChunkedArray, values: dict[str, int], default: int) -> pa.Array:
+    """``values[channel]`` (else ``default``) for each row, as an int64 array."""
+    names = pc.unique(channels)
+    lookup = pa.array([values.get(name, default) for name in names.to_pylist()], pa.int64())
+    return pc.take(lookup, pc.index_in(channels, value_set=names))
+
+
+def _newest(per_channel: dict[str, int]) -> int:
+    return max(per_channel.values(), default=_NO_FLOOR)
 
 
 def _concat(batches: list[StoreBatch]) -> StoreBatch:
@@ -506,20 +621,6 @@ def _filtered(table: pa.Table, keep: list[bool] | None) -> pa.Table:
     if keep is None or all(keep):
         return table
     return table.filter(pa.array(keep, pa.bool_()))
-
-
-def _oldest(table: pa.Table) -> dict[str, int]:
-    """Per channel, the oldest ``sent_at`` in ``table`` (ms)."""
-    if not table.num_rows:
-        return {}
-    grouped = table.group_by("channel").aggregate([("sent_at", "min")])
-    return dict(
-        zip(
-            grouped.column("channel").to_pylist(),
-            grouped.column("sent_at_min").cast(pa.int64()).to_pylist(),
-            strict=True,
-        )
-    )
 
 
 def _emote_keep(emotes: pa.Table, ids: list[str], m_state: list[int], stored: set[str]) -> list[bool] | None:
