@@ -14,14 +14,15 @@ returns when everything handed over is written. A write:
 
 1. drops what is already stored: duplicates inside the batch, rows this sink wrote recently (a
    bounded memory of the written ids, kept as Arrow columns), and -- only for rows that could
-   be in the store -- ids the store holds (one query). Materialized views fire on every insert, so this is what keeps the
-   per-minute aggregates exact under replays and retries. "Could be in the store" is decided
-   per channel against a *floor*: the newest time the store held for that channel when this
-   sink first saw it (one cheap query per channel), raised as ids leave the memory. Above the
-   floor only this sink can have written a row, and then the memory knows it. That needs the
-   sink to be the channel's only writer, which chDB guarantees (one process per data folder);
-   for a server store (several sink processes may share channels) it is off by default
-   (``exclusive``) and every row not in the memory is checked against the store;
+   be in the store -- ids the store holds (one query). Materialized views fire on every
+   insert, so this is what keeps the per-minute aggregates exact under replays and retries.
+   "Could be in the store" is decided per channel against a *floor*: the newest time the store
+   held for that channel when this sink first saw it (one cheap query per channel), raised as
+   ids leave the memory. Above the floor only this sink can have written a row, and then the
+   memory knows it. That needs the sink to be the channel's only writer, which chDB
+   guarantees (one process per data folder); for a server store (several sink processes may
+   share channels) it is off by default (``exclusive``) and every row not in the memory is
+   checked against the store;
 2. inserts the three tables, then applies moderation (:mod:`chatpulse.store.moderation`): markers
    for targets in the batch itself are built in memory (and inserted right after the batch);
    the store is asked only about targets that may already be stored: a remembered message id,
@@ -173,14 +174,30 @@ class ClickHouseSink:
     # --- public API ------------------------------------------------------------------------
 
     def add(self, events: Sequence[ChatEvent]) -> None:
-        """Buffer ``events`` (kinds the store does not keep are counted in ``stats.skipped``)."""
+        """Buffer ``events`` (kinds the store does not keep are counted in ``stats.skipped``).
+
+        All or nothing for bad input: StoreError, and nothing buffered, when some event holds a
+        value the store cannot (e.g. a negative ``bits``). When handing a batch to the writer
+        fails (an earlier write could be neither stored nor spooled), every event is buffered
+        all the same and the StoreError is raised at the end.
+        """
+        batches = []
         for start in range(0, len(events), self.batch_size):
             messages, kept, skipped = split_events(events[start : start + self.batch_size])
             try:
-                batch = build_batch(messages, kept, skipped=skipped)
+                batches.append(build_batch(messages, kept, skipped=skipped))
             except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
                 raise StoreError(f"events the store cannot hold: {exc}") from exc
-            self.add_batch(batch)
+        failure: StoreError | None = None
+        for batch in batches:
+            try:
+                self.add_batch(batch)
+            except StoreError as exc:
+                if self._closed:
+                    raise
+                failure = failure or exc  # the batch is buffered: go on buffering the rest
+        if failure is not None:
+            raise failure
 
     def add_batch(self, batch: StoreBatch) -> None:
         """Buffer a prepared batch; hand it to the writer when ``batch_size`` rows are buffered or

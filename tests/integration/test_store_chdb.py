@@ -289,6 +289,23 @@ def test_an_unwritable_spool_keeps_the_batch_and_says_so(
     assert sink.stats.spooled_rows == 100
 
 
+def test_a_background_write_that_cannot_even_spool_fails_a_later_add_and_loses_nothing(
+    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    messages = [e for e in xqcow if e.kind == "message"][:300]
+    blocker = tmp_path / "spool"
+    blocker.write_text("a file where the spool folder should be", encoding="utf-8")
+    sink = _sink(store, tmp_path, batch_size=100, retry_attempts=1)
+    store.close()
+    sink.add(messages[:100])  # handed to the writer thread; add returns before it fails
+    with pytest.raises(StoreError, match="spool"):
+        sink.add(messages[100:300])  # waits for the writer before handing over the next batch
+    blocker.unlink()
+    sink.flush()
+    assert sink.stats.spooled_rows == 300  # the failed batch and everything after it, once each
+    assert sink.stats.rows_written == 0
+
+
 # --- the columnar sink path: fixed Arrow schemas, bounded memory, moderation, old spool files ---
 
 
