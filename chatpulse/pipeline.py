@@ -5,7 +5,8 @@
     source.stream()  --RawLine-->  reader  --LineBatch-->  [raw queue]  --> dispatcher
         --> process pool (parse_line + third-party emotes + analyzer + store rows, per batch)
         --> [in-flight queue, FIFO]  --> collector  --ProcessedBatch-->  [store queue]
-        --> store stage (one thread)  --> ClickHouseSink.add_batch / flush  --> queryable
+        --> store stage (one thread)  --> ClickHouseSink.add_batch / flush  --> writer thread
+        --> queryable
 
 - asyncio does the I/O (source, dashboard); CPU work runs off the event loop: parsing and
   scoring in a pool of worker processes (one per core by default; ``workers=0`` runs them in a
@@ -25,6 +26,10 @@
 - :meth:`Pipeline.stop` (Ctrl-C, SIGTERM, ``--duration``) closes the source; every stage then
   drains what it holds and the sink flushes: on return of :meth:`Pipeline.run` everything
   received is in the store (or in the sink's on-disk spool if the store was failing).
+- The store stage does not wait for a flush to be written: it hands it to the sink's writer
+  thread (``flush(wait=False)``) and goes on taking batches, and counts the flush as stored
+  when ``sink.stats.rows_done`` passes it. So the workers keep working while ClickHouse
+  inserts, and the writer holds one flush at a time (back-pressure stays).
 
 Latency is measured from each message's ``sent_at`` (the server's clock; for a replay, whose
 ``sent_at`` is history, from ``received_at``) to the end of the flush that made it queryable.
@@ -46,6 +51,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -77,8 +83,9 @@ class PipelineConfig:
     queue_batches: int = 4  # size of the raw and store queues, in batches
     flush_rows: int = 100_000  # the store stage flushes the sink at this many events ...
     flush_age_s: float = 0.5  # ... or when the oldest unflushed event is this old ...
-    # ... or this old while processed batches wait for the store stage: then the pipeline is
-    # busy, and bigger inserts cost ClickHouse much less per row (fewer parts to write and merge).
+    # ... or this old while processed batches wait for the store stage or the sink is still
+    # writing the previous flush: then the pipeline is busy, and bigger inserts cost ClickHouse
+    # much less per row (fewer parts to write and merge).
     busy_flush_age_s: float = 1.5
 
 
@@ -393,6 +400,11 @@ class Pipeline:
         unflushed = 0
         origins: list[int] = []
         oldest = 0.0
+        added = 0  # rows given to the sink so far
+        # Flushed batches the sink's writer thread may still be writing: (rows added when
+        # flushed, rows in the flush, origins). The store stage goes on taking batches while
+        # ClickHouse inserts, so the workers do not stall behind a long insert.
+        writing: deque[tuple[int, int, list[int]]] = deque()
         while True:
             batch: ProcessedBatch | None = None
             if self.store_queue.depth or self.store_queue.closed:
@@ -404,19 +416,32 @@ class Pipeline:
                     oldest = time.monotonic()
                 await loop.run_in_executor(self._store_thread, self.sink.add_batch, batch.store)
                 unflushed += batch.store.rows
+                added += batch.store.rows
                 origins.extend(batch.origins)
             age = time.monotonic() - oldest
-            limit = self.config.busy_flush_age_s if self.store_queue.depth else self.config.flush_age_s
+            # Busy: batches wait, or the writer is still on the previous flush; then a bigger,
+            # later insert costs ClickHouse less per row than another small one would.
+            busy = self.store_queue.depth or writing
+            limit = self.config.busy_flush_age_s if busy else self.config.flush_age_s
             due = unflushed and (unflushed >= self.config.flush_rows or age >= limit)
             if due:
-                await loop.run_in_executor(self._store_thread, self.sink.flush)
-                self._flushed(unflushed, origins)
+                await loop.run_in_executor(self._store_thread, partial(self.sink.flush, wait=False))
+                writing.append((added, unflushed, origins))
                 unflushed, origins = 0, []
             elif batch is None:
                 await asyncio.sleep(0.05)
                 await loop.run_in_executor(self._store_thread, self.sink.poll)
+            self._confirm(writing)
         await loop.run_in_executor(self._store_thread, self.sink.close)
+        self._confirm(writing)
         self._flushed(unflushed, origins)
+
+    def _confirm(self, writing: deque[tuple[int, int, list[int]]]) -> None:
+        """Count the flushes whose rows the sink's writer has made durable."""
+        done = self.sink.stats.rows_done
+        while writing and writing[0][0] <= done:
+            _, count, origins = writing.popleft()
+            self._flushed(count, origins)
 
     def _flushed(self, count: int, origins: Sequence[int]) -> None:
         self.counters.stored += count

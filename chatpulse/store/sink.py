@@ -111,6 +111,7 @@ class SinkStats:
     spool_replayed_batches: int = 0  # spooled batches later written to the store
     spool_pending: int = 0  # batches waiting in the spool now
     store_checks: int = 0  # batches that had to ask the store which rows it already holds
+    rows_done: int = 0  # rows of added batches now durable: stored, dropped as stored, or spooled
     last_error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -223,10 +224,16 @@ class ClickHouseSink:
             if due or (self.stats.spool_pending and self._clock() >= self._next_spool_try):
                 self.flush()
 
-    def flush(self) -> None:
-        """Write everything buffered. On return every batch added so far is stored or spooled."""
+    def flush(self, *, wait: bool = True) -> None:
+        """Write everything buffered. On return every batch added so far is stored or spooled.
+
+        ``wait=False`` returns once the last batch is handed to the writer (it waits only for
+        the write before it): the caller goes on adding while ClickHouse works, and learns from
+        ``stats.rows_done`` when the rows are durable."""
         with self._lock:
             self._hand_over()
+            if not wait:
+                return
             self._settle()
             if self.stats.spool_pending:  # nothing new to write behind it: try the spool alone
                 self._in_flight = (None, self._writer.submit(self._drain_spool, force=False))
@@ -287,6 +294,7 @@ class ClickHouseSink:
     def _write_job(self, batch: StoreBatch) -> None:
         self._drain_spool(force=False)  # older spooled batches go first
         self._write_or_spool(batch)
+        self.stats.rows_done += batch.rows
 
     def _write_or_spool(self, batch: StoreBatch) -> None:
         if self.stats.spool_pending:  # keep order: older spooled batches go first
