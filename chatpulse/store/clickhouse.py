@@ -157,6 +157,11 @@ class ChdbStore:
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         self._run(sql, params, "Null")
 
+    def query_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """A SELECT's result as a pyarrow table (ClickHouse's types, in the SELECT's order)."""
+        table: pa.Table = self._run(sql, params, "ArrowTable")
+        return table
+
     def insert(self, table: str, columns: Mapping[str, Sequence[Any]]) -> None:
         _check_table(table)
         if not columns:

@@ -4,7 +4,7 @@ A message is never updated in place. The sink inserts a *marker*: a full copy of
 with ``deleted = true``, ``deleted_at``/``deleted_by`` filled and ``version`` = the moderation
 time in ms. ``chat_messages`` is a ReplacingMergeTree(version), so the marker replaces the
 original (``FINAL`` shows it at once, merges later), and the ``chat_minute_deleted_mv`` view
-counts it. This is plain INSERT ... SELECT, so it behaves the same on chDB and on every server
+counts it. This is plain INSERTs and SELECTs, so it behaves the same on chDB and on every server
 (no mutations, no lightweight-update table settings).
 
 Markers are made only for messages whose current copy is not deleted yet, so applying the same
@@ -20,7 +20,8 @@ Two ways to make markers, both with the same rules (the earliest action wins per
 
 - :func:`markers` builds them in memory from a batch's own new messages (pyarrow; no store
   round trip). Moderation mostly hits recent messages, so most targets are in the same batch.
-- :func:`apply_actions` runs ``INSERT ... SELECT ... FINAL`` for targets already in the store.
+- :func:`apply_actions` finds targets already in the store with a ``SELECT ... FINAL`` and
+  inserts their markers (on a server as one ``INSERT ... SELECT``).
   The sink calls it only for actions whose targets may be stored, with the narrowest time
   range it can prove (see :class:`~chatpulse.store.sink.ClickHouseSink`).
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -76,20 +77,22 @@ def _current(key: str) -> str:
 
 
 # Built from the constants above only; every value travels as a query parameter.
-CLEARMSG_SQL: Final = (
-    f"INSERT INTO chat_messages ({_TARGET}) SELECT {_COPY}, {_MARK} "  # noqa: S608
+_CLEARMSG_SELECT: Final = (
+    f"SELECT {_COPY}, {_MARK} "  # noqa: S608
     f"FROM {_current('id')} INNER JOIN ({_ACTIONS}) AS d "
     "ON m.channel = d.channel AND m.id = d.key WHERE NOT m.deleted "
     "ORDER BY d.at LIMIT 1 BY m.id"
 )
-CLEARCHAT_SQL: Final = (
-    f"INSERT INTO chat_messages ({_TARGET}) SELECT {_COPY}, {_MARK} "  # noqa: S608
+_CLEARCHAT_SELECT: Final = (
+    f"SELECT {_COPY}, {_MARK} "  # noqa: S608
     f"FROM {_current('user_login')} INNER JOIN ({_ACTIONS}) AS d "
     "ON m.channel = d.channel AND m.user_login = d.key WHERE NOT m.deleted "
     "AND m.sent_at <= fromUnixTimestamp64Milli(d.at, 'UTC') "
     "AND m.sent_at >= fromUnixTimestamp64Milli(d.at - {window:Int64}, 'UTC') "
     "ORDER BY d.at LIMIT 1 BY m.id"
 )
+CLEARMSG_SQL: Final = f"INSERT INTO chat_messages ({_TARGET}) {_CLEARMSG_SELECT}"
+CLEARCHAT_SQL: Final = f"INSERT INTO chat_messages ({_TARGET}) {_CLEARCHAT_SELECT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,26 +217,81 @@ def apply_actions(
     since_ms: int | None = None,
 ) -> None:
     """Insert markers for stored messages the actions hit (``INSERT ... SELECT``, one statement
-    per kind). ``since_ms``, when the caller knows every target is at least that recent,
-    narrows the scan; by default it starts ``window_ms`` before the earliest action.
+    per kind). ``since_ms``, when the caller knows every CLEARMSG target is at least that
+    recent, narrows that scan; by default a scan starts ``window_ms`` before the earliest action.
 
     Raises StoreError like any store call; applying again is harmless (see module docstring).
     """
-    for sql, batch in ((CLEARMSG_SQL, by_id), (CLEARCHAT_SQL, by_user)):
-        if not batch:
-            continue
-        ats = [a.at for a in batch]
-        lo = min(ats) - window_ms if since_ms is None else since_ms
-        store.command(
-            sql,
-            {
-                "channels": [a.channel for a in batch],
-                "keys": [a.key for a in batch],
-                "ats": ats,
-                "bys": [a.by for a in batch],
-                "all_channels": sorted({a.channel for a in batch}),
-                "lo": lo,
-                "hi": max(ats),
-                "window": window_ms,
-            },
-        )
+    for insert_sql, _, batch, since in _kinds(by_id, by_user, since_ms):
+        if batch:
+            store.command(insert_sql, _params(batch, window_ms, since))
+
+
+def stored_markers(
+    store: Store,
+    by_id: Sequence[Action],
+    by_user: Sequence[Action],
+    window_ms: int,
+    since_ms: int | None = None,
+) -> pa.Table | None:
+    """The markers :func:`apply_actions` would insert, selected as a :data:`MARKER_SCHEMA` table
+    (the earliest action per message, across both kinds), for the caller to insert with rows
+    of its own; None when the store cannot return Arrow (a server: use :func:`apply_actions`,
+    whose INSERT ... SELECT keeps the rows server-side).
+
+    Why: on embedded chDB an INSERT ... SELECT costs a fixed ~0.1 s (the insert pipeline and
+    the views are set up) even when it inserts nothing; a SELECT costs a fraction, and the sink
+    puts the markers in the INSERT it makes anyway for its batch's own markers.
+    """
+    query_arrow = getattr(store, "query_arrow", None)
+    if query_arrow is None:
+        return None
+    found = [
+        _as_markers(query_arrow(select_sql, _params(batch, window_ms, since)))
+        for _, select_sql, batch, since in _kinds(by_id, by_user, since_ms)
+        if batch
+    ]
+    if not found:
+        return MARKER_SCHEMA.empty_table()
+    table = pa.concat_tables(found)
+    if pc.count_distinct(table.column("id")).as_py() == table.num_rows:
+        return table
+    # A message hit by a CLEARMSG and a ban at once: the earliest action wins, as in markers().
+    table = table.sort_by([("version", "ascending")])
+    seen: set[str] = set()
+    keep: list[bool] = []
+    for key in table.column("id").to_pylist():
+        keep.append(key not in seen)
+        seen.add(key)
+    return table.filter(pa.array(keep, pa.bool_()))
+
+
+def _kinds(
+    by_id: Sequence[Action], by_user: Sequence[Action], since_ms: int | None
+) -> tuple[tuple[str, str, Sequence[Action], int | None], ...]:
+    """(INSERT ... SELECT, SELECT, actions, scan start) per kind; ``since_ms`` narrows CLEARMSG."""
+    return (
+        (CLEARMSG_SQL, _CLEARMSG_SELECT, by_id, since_ms),
+        (CLEARCHAT_SQL, _CLEARCHAT_SELECT, by_user, None),
+    )
+
+
+def _params(batch: Sequence[Action], window_ms: int, since_ms: int | None) -> dict[str, Any]:
+    ats = [a.at for a in batch]
+    return {
+        "channels": [a.channel for a in batch],
+        "keys": [a.key for a in batch],
+        "ats": ats,
+        "bys": [a.by for a in batch],
+        "all_channels": sorted({a.channel for a in batch}),
+        "lo": min(ats) - window_ms if since_ms is None else since_ms,
+        "hi": max(ats),
+        "window": window_ms,
+    }
+
+
+def _as_markers(found: pa.Table) -> pa.Table:
+    """The SELECT's result (marker columns in :data:`MARKER_SCHEMA` order, as ClickHouse typed
+    them, e.g. dictionaries for LowCardinality) as a :data:`MARKER_SCHEMA` table."""
+    columns = [column.cast(f.type) for column, f in zip(found.columns, MARKER_SCHEMA, strict=True)]
+    return pa.Table.from_arrays(columns, schema=MARKER_SCHEMA)

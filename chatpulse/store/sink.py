@@ -370,15 +370,23 @@ class ClickHouseSink:
         )
         by_id, by_user = moderation.actions_in_table(events)
         marked, found = moderation.markers(new_messages, by_id, by_user, self._window_ms)
+        stored_ids, since, stored_users = self._stored_targets(by_id, by_user, found)
+        # Markers for stored targets, selected before this batch is inserted (so they are never
+        # this batch's own messages, marked in memory above) to go in the same INSERT; None
+        # from a server, which applies them itself after the batch (INSERT ... SELECT).
+        early = moderation.stored_markers(self.store, stored_ids, stored_users, self._window_ms, since)
         self._insert("chat_messages", new_messages)
         # Markers go in an INSERT of their own, after their messages: in one INSERT the table
         # would collapse each original into its marker at once (ReplacingMergeTree merges the
         # inserted block), so the stored version-0 copy, which readers of the live feed and
         # the Superset datasets see until a background merge, would never exist.
-        self._insert("chat_messages", marked)
+        self._insert("chat_messages", marked if early is None else pa.concat_tables([marked, early]))
         self._insert("chat_emotes", new_emotes)
         self._insert("chat_events", new_events)
-        self._moderate_stored(by_id, by_user, found)
+        if early is None:
+            moderation.apply_actions(self.store, stored_ids, (), self._window_ms, since_ms=since)
+            moderation.apply_actions(self.store, (), stored_users, self._window_ms)
+        self.stats.moderation_actions += len(by_id) + len(by_user)
         self.stats.rows_written += new_messages.num_rows
         self.stats.events_written += new_events.num_rows
         self.stats.emotes_written += new_emotes.num_rows
@@ -424,14 +432,12 @@ class ClickHouseSink:
             found[row["t"]].add(row["k"])
         return found
 
-    def _moderate_stored(
+    def _stored_targets(
         self, by_id: list[moderation.Action], by_user: list[moderation.Action], found: set[int]
-    ) -> None:
-        """Markers for stored messages the batch's moderation hits, through the store, asked only
-        about targets that may be stored (``found``: CLEARMSG actions whose message was in the
-        batch itself). Every action counts, replays too (applying one again adds nothing)."""
-        if not by_id and not by_user:
-            return
+    ) -> tuple[list[moderation.Action], int | None, list[moderation.Action]]:
+        """The batch's moderation actions whose targets may be stored already: (CLEARMSG
+        actions, the earliest time their targets can have, bans/timeouts). ``found``: CLEARMSG
+        actions whose message was in the batch itself. The store is asked about nothing else."""
         window = self._window_ms
         stored_ids: list[moderation.Action] = []
         since: int | None = _ALWAYS_ASK
@@ -449,9 +455,7 @@ class ClickHouseSink:
         stored_users = [
             a for a in by_user if self._memory.may_have_messages(a.channel, a.at - window, self.exclusive)
         ]
-        moderation.apply_actions(self.store, stored_ids, (), window, since_ms=since)
-        moderation.apply_actions(self.store, (), stored_users, window)
-        self.stats.moderation_actions += len(by_id) + len(by_user)
+        return stored_ids, since, stored_users
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,29 @@ class RecordingStore:
         self.inner.command(sql, params)
 
 
+class ProtocolOnlyStore:
+    """A real chDB store seen only through the Store protocol (no Arrow calls), as the sink sees
+    a ClickHouse server."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    def migrate(self) -> int:
+        return self.inner.migrate()
+
+    def insert(self, table: str, columns: Any) -> None:
+        self.inner.insert(table, columns)
+
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        return self.inner.query(sql, params)
+
+    def command(self, sql: str, params: Any = None) -> None:
+        self.inner.command(sql, params)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def test_migrations_from_empty_then_repeated_change_nothing(tmp_path: Path) -> None:
     store = open_store(StoreSettings(dsn=f"chdb://{tmp_path / 'db'}"))
     try:
@@ -350,11 +373,12 @@ def test_live_chat_is_written_without_asking_the_store(
 def test_moderation_in_memory_and_through_the_store_mark_the_same_messages(
     tmp_path: Path, xqcow: list[ChatEvent]
 ) -> None:
-    def deleted(folder: str, **kwargs: Any) -> list[dict[str, Any]]:
+    def deleted(folder: str, server_like: bool = False, **kwargs: Any) -> list[dict[str, Any]]:
         opened = open_store(StoreSettings(dsn=f"chdb://{tmp_path / folder}"))
         try:
             opened.migrate()
-            sink = ClickHouseSink(opened, spool_dir=tmp_path / f"{folder}.spool", **kwargs)
+            target: Store = ProtocolOnlyStore(opened) if server_like else opened
+            sink = ClickHouseSink(target, spool_dir=tmp_path / f"{folder}.spool", **kwargs)
             sink.add(xqcow)
             sink.close()
             return opened.query("SELECT id, deleted_by, deleted_at FROM chat_messages FINAL "
@@ -363,8 +387,11 @@ def test_moderation_in_memory_and_through_the_store_mark_the_same_messages(
             opened.close()
 
     # One big batch: targets are found in the batch itself. Batches of 50 rows, sharing the
-    # store with nobody assumed: every target is looked up with INSERT ... SELECT.
+    # store with nobody assumed: every target is looked up in the store, by a SELECT whose
+    # markers join the batch's INSERT (chDB), or by INSERT ... SELECT (a store without Arrow
+    # calls, as a ClickHouse server is).
     in_memory = deleted("one", batch_size=10_000)
     through_store = deleted("many", batch_size=50, exclusive=False)
+    through_statements = deleted("server", server_like=True, batch_size=50)
     assert len(in_memory) > 0
-    assert in_memory == through_store
+    assert in_memory == through_store == through_statements
