@@ -231,6 +231,8 @@ class ClickHouseSink:
         the write before it): the caller goes on adding while ClickHouse works, and learns from
         ``stats.rows_done`` when the rows are durable."""
         with self._lock:
+            if self._closed:  # close() flushed everything, and the writer is gone
+                return
             self._hand_over()
             if not wait:
                 return

@@ -395,3 +395,19 @@ def test_moderation_in_memory_and_through_the_store_mark_the_same_messages(
     through_statements = deleted("server", server_like=True, batch_size=50)
     assert len(in_memory) > 0
     assert in_memory == through_store == through_statements
+
+
+def test_a_closed_sink_refuses_events_and_flushing_it_again_is_harmless(
+    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    sink = _sink(store, tmp_path, batch_size=500)
+    sink.add(xqcow[:2000])
+    sink.close()
+    written = sink.stats.rows_written
+    assert written == sum(1 for e in xqcow[:2000] if e.kind == "message")
+    sink.flush()
+    sink.poll()
+    sink.close()
+    with pytest.raises(StoreError, match="closed"):
+        sink.add(xqcow[2000:2100])
+    assert sink.stats.rows_written == written
