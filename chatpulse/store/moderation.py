@@ -20,10 +20,11 @@ Two ways to make markers, both with the same rules (the earliest action wins per
 
 - :func:`markers` builds them in memory from a batch's own new messages (pyarrow; no store
   round trip). Moderation mostly hits recent messages, so most targets are in the same batch.
-- :func:`apply_actions` finds targets already in the store with a ``SELECT ... FINAL`` and
-  inserts their markers (on a server as one ``INSERT ... SELECT``).
-  The sink calls it only for actions whose targets may be stored, with the narrowest time
-  range it can prove (see :class:`~chatpulse.store.sink.ClickHouseSink`).
+- For targets already in the store, :func:`stored_markers` selects their markers (``SELECT
+  ... FINAL``) for the sink to insert with its batch's own (embedded chDB), and
+  :func:`apply_actions` inserts them with one ``INSERT ... SELECT`` per kind (a server: the rows
+  never leave it). The sink asks only about actions whose targets may be stored, with the
+  narrowest time range it can prove (see :class:`~chatpulse.store.sink.ClickHouseSink`).
 """
 
 from __future__ import annotations
