@@ -40,11 +40,14 @@ lint: install ## ruff + mypy --strict
 browser: ## Debian's headless Chromium for the dashboard browser test (installed when missing)
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
+# The test broker is stopped afterwards, pass or fail, so its port is free for the next run
+# (a broker another checkout left on it would make that run's kafka-up fail).
 .PHONY: test
 test: install browser ## From a fresh clone: install, lint, type check, run every test (unit + integration)
 	$(MAKE) lint
 	$(MAKE) kafka-up
-	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/pytest -q tests
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/pytest -q tests; \
+		status=$$?; $(MAKE) kafka-down; exit $$status
 
 KAFKA_PORT ?= 9092
 KAFKA_CONTROLLER_PORT ?= 9093
