@@ -5,8 +5,8 @@ Part 1 (same run, same chDB folder, same rows): xqcow messages, copied with fres
 
 - raw: the rows already laid out as pyarrow tables for ``chat_messages`` and ``chat_emotes``,
   one INSERT each per batch -- the least work chDB can be given;
-- sink: ``ClickHouseSink.add`` + ``flush`` from the events: event -> columns, the dedupe query,
-  Arrow conversion, both inserts.
+- sink: ``ClickHouseSink.add`` + ``flush`` from the events: events -> Arrow columns, the
+  dedupe check, both inserts.
 
 Each round writes to a fresh day (new data, as live chat is) and runs raw and sink back to back
 (which goes first alternates); the ratio is the median of the rounds' ratios, because this
