@@ -410,27 +410,32 @@ def _compile(cls: type[ChatEvent], name: str, source: str, namespace: dict[str, 
     return function
 
 
+def _field_expressions(
+    cls: type[ChatEvent], read: str, time: str, convert: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(name, expression) per field of ``cls``: ``read`` with the field's name filled in, passed
+    through ``time`` for the two times or through the field's function in ``convert``."""
+    out = []
+    for f in fields(cls):
+        value = read.format(name=f.name)
+        if f.name in _TIME_FIELDS:
+            value = f"{time}({value})"
+        elif f.name in convert:
+            value = f"{convert[f.name]}({value})"
+        out.append((f.name, value))
+    return out
+
+
 def _encoder_source(cls: type[ChatEvent], name: str, special: dict[str, str]) -> str:
     items = [f'"schema": {SCHEMA_VERSION}']
-    for f in fields(cls):
-        value = f"e.{f.name}"
-        if f.name in _TIME_FIELDS:
-            value = f"_wire_time({value})"
-        elif f.name in special:
-            value = f"{special[f.name]}({value})"
-        items.append(f'"{f.name}": {value}')
+    items += [
+        f'"{field}": {value}' for field, value in _field_expressions(cls, "e.{name}", "_wire_time", special)
+    ]
     return f"def {name}(e):\n    return {{{', '.join(items)}}}\n"
 
 
 def _decoder_source(cls: type[ChatEvent], name: str) -> str:
-    args = []
-    for f in fields(cls):
-        value = f'o["{f.name}"]'
-        if f.name in _TIME_FIELDS:
-            value = f"_event_time({value})"
-        elif f.name in _READ:
-            value = f"{_READ[f.name]}({value})"
-        args.append(value)
+    args = [value for _, value in _field_expressions(cls, 'o["{name}"]', "_event_time", _READ)]
     return f"def {name}(o):\n    return _construct({', '.join(args)})\n"
 
 
