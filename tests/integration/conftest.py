@@ -45,6 +45,33 @@ def unique_kafka_settings(bootstrap: str, spool_dir: Path, partitions: int = 3) 
     )
 
 
+def anonymous_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for a ``chatpulse`` subprocess with no credentials or settings from the
+    developer's environment (an anonymous Twitch login) and its own emote cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPULSE_")}
+    for name in ("TOKEN", "NICKNAME", "SERVER", "PORT"):
+        env.pop(name, None)
+    env["CHATPULSE_EMOTES__CACHE_DIR"] = str(tmp_path / "emotes")
+    return env
+
+
+def kafka_cli_env(kafka: KafkaSettings, **extra: str) -> dict[str, str]:
+    """The environment for a ``chatpulse`` subprocess that uses ``kafka``'s topics, groups and
+    spool (the broker comes from its properties file or ``extra``), and no KAFKA_/CHATPULSE_
+    variable of ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "CHATPULSE_"))}
+    env.update(
+        CHATPULSE_KAFKA__TOPIC_RAW=kafka.topic_raw,
+        CHATPULSE_KAFKA__TOPIC_ENRICHED=kafka.topic_enriched,
+        CHATPULSE_KAFKA__TOPIC_DEADLETTER=kafka.topic_deadletter,
+        CHATPULSE_KAFKA__GROUP_PREFIX=kafka.group_prefix,
+        CHATPULSE_KAFKA__PARTITIONS=str(kafka.partitions),
+        CHATPULSE_KAFKA__SPOOL_DIR=str(kafka.spool_dir),
+    )
+    env.update(extra)
+    return env
+
+
 @pytest.fixture
 def kafka_settings(kafka_bootstrap: str, tmp_path: Path) -> KafkaSettings:
     return unique_kafka_settings(kafka_bootstrap, tmp_path / "kafka-spool")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 import urllib.error
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import anonymous_env
 from tests.integration.twitch_irc_server import TwitchIrcTestServer
 
 ACT = {"X-ChatPulse-Action": "1"}
@@ -54,15 +54,6 @@ async def http(
     return await asyncio.to_thread(_http, url, method, headers, body)
 
 
-def _clean_env(tmp_path: Path) -> dict[str, str]:
-    """No credentials or settings from the developer's environment: an anonymous login."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPULSE_")}
-    for name in ("TOKEN", "NICKNAME", "SERVER", "PORT"):
-        env.pop(name, None)
-    env["CHATPULSE_EMOTES__CACHE_DIR"] = str(tmp_path / "emotes")
-    return env
-
-
 @pytest.fixture
 async def live(tmp_path: Path) -> AsyncIterator[Live]:
     async with TwitchIrcTestServer() as server:
@@ -70,7 +61,7 @@ async def live(tmp_path: Path) -> AsyncIterator[Live]:
             sys.executable, "-m", "chatpulse", "run", "--channel", "a", "--irc-url", server.url,
             "--port", "0", "--store", f"chdb://{tmp_path / 'db'}", "--workers", "0", "--duration", "90",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-            cwd=tmp_path, env=_clean_env(tmp_path),  # cwd: no stray .env or chatpulse.yaml
+            cwd=tmp_path, env=anonymous_env(tmp_path),  # cwd: no stray .env or chatpulse.yaml
         )  # fmt: skip
         assert proc.stderr is not None
         stderr: list[str] = []

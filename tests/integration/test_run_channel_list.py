@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
 from chatpulse.config import StoreSettings
 from chatpulse.store import open_store
+from tests.integration.conftest import anonymous_env
 from tests.integration.twitch_irc_server import TwitchIrcTestServer
-
-
-def _clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPULSE_")}
-    for name in ("TOKEN", "NICKNAME", "SERVER", "PORT"):
-        env.pop(name, None)
-    env["CHATPULSE_EMOTES__CACHE_DIR"] = str(tmp_path / "emotes")
-    return env
 
 
 async def test_run_joins_every_channel_of_the_file_and_stores_their_chat(tmp_path: Path) -> None:
@@ -29,7 +21,7 @@ async def test_run_joins_every_channel_of_the_file_and_stores_their_chat(tmp_pat
             "--irc-url", server.url, "--no-dashboard", "--store", f"chdb://{tmp_path / 'db'}",
             "--workers", "0", "--duration", "8",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
-            env=_clean_env(tmp_path),
+            env=anonymous_env(tmp_path),
         )  # fmt: skip
         wanted = {"alpha", "bravo", "charlie", "delta"}
         await server.wait_for(lambda: {j.channel for j in server.accepted_joins()} >= wanted, timeout=30)

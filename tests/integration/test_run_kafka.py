@@ -7,7 +7,6 @@ user would configure them) and its own chDB folder, opened only after the run ha
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from confluent_kafka import Consumer, TopicPartition
 from chatpulse.config import KafkaSettings, StoreSettings
 from chatpulse.irc.twitch import parse_line
 from chatpulse.store import open_store
-from tests.integration.conftest import unique_kafka_settings
+from tests.integration.conftest import kafka_cli_env, unique_kafka_settings
 from tests.integration.kafka_broker import free_port
 
 CLI = [sys.executable, "-m", "chatpulse", "run"]
@@ -30,18 +29,7 @@ XQCOW = Path("replay") / "xqcow-2019-09-15.irc.gz"
 
 
 def _env(kafka: KafkaSettings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "CHATPULSE_"))}
-    env.update(
-        CHATPULSE_KAFKA__TOPIC_RAW=kafka.topic_raw,
-        CHATPULSE_KAFKA__TOPIC_ENRICHED=kafka.topic_enriched,
-        CHATPULSE_KAFKA__TOPIC_DEADLETTER=kafka.topic_deadletter,
-        CHATPULSE_KAFKA__GROUP_PREFIX=kafka.group_prefix,
-        CHATPULSE_KAFKA__PARTITIONS=str(kafka.partitions),
-        CHATPULSE_KAFKA__SPOOL_DIR=str(kafka.spool_dir),
-        COLUMNS="200",
-    )
-    env.update(extra)
-    return env
+    return kafka_cli_env(kafka, COLUMNS="200", **extra)
 
 
 def _run(

@@ -6,7 +6,6 @@ Prometheus would, and checks that the counters move while it runs.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.conftest import unique_kafka_settings
+from tests.integration.conftest import kafka_cli_env, unique_kafka_settings
 from tests.integration.kafka_broker import free_port
 
 CLI = [sys.executable, "-m", "chatpulse", "run"]
@@ -127,14 +126,7 @@ def test_kafka_run_serves_all_three_stages_on_one_port(
     kafka = unique_kafka_settings(kafka_bootstrap, tmp_path / "spool")
     properties = tmp_path / "client.properties"
     properties.write_text(f"bootstrap.servers={kafka_bootstrap}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "CHATPULSE_"))}
-    env.update(
-        CHATPULSE_KAFKA__TOPIC_RAW=kafka.topic_raw,
-        CHATPULSE_KAFKA__TOPIC_ENRICHED=kafka.topic_enriched,
-        CHATPULSE_KAFKA__TOPIC_DEADLETTER=kafka.topic_deadletter,
-        CHATPULSE_KAFKA__GROUP_PREFIX=kafka.group_prefix,
-        CHATPULSE_KAFKA__SPOOL_DIR=str(kafka.spool_dir),
-    )  # fmt: skip
+    env = kafka_cli_env(kafka)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = _start(
