@@ -150,8 +150,7 @@ class ChdbStore:
         return migrate(self, self._ttl_days)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        table = self._run(sql, params, "ArrowTable")
-        rows: list[dict[str, Any]] = table.to_pylist()
+        rows: list[dict[str, Any]] = self.query_arrow(sql, params).to_pylist()
         return rows
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:

@@ -545,10 +545,11 @@ class _Memory:
         little out of order at a batch boundary."""
         if pc.count_distinct(keys).as_py() != len(keys):
             return False
-        channel, times = table.column("channel"), table.column("sent_at").cast(pa.int64())
-        if pc.any(pc.less_equal(times, _per_row(channel, self._floors, _ALWAYS_ASK))).as_py():
+        per_row = _PerChannel(table.column("channel"))
+        times = table.column("sent_at").cast(pa.int64())
+        if pc.any(pc.less_equal(times, per_row(self._floors, _ALWAYS_ASK))).as_py():
             return False
-        recent = pc.less_equal(times, _per_row(channel, self._written, _NO_FLOOR))
+        recent = pc.less_equal(times, per_row(self._written, _NO_FLOOR))
         if not pc.any(recent).as_py():
             return True
         since = pc.min(times.filter(recent)).as_py()
@@ -609,11 +610,19 @@ class _Memory:
                     self._floors[channel] = at
 
 
-def _per_row(channels: pa.ChunkedArray, values: dict[str, int], default: int) -> pa.Array:
-    """``values[channel]`` (else ``default``) for each row, as an int64 array."""
-    names = pc.unique(channels)
-    lookup = pa.array([values.get(name, default) for name in names.to_pylist()], pa.int64())
-    return pc.take(lookup, pc.index_in(channels, value_set=names))
+class _PerChannel:
+    """Spreads per-channel values over a column of channels: the channels are looked up once,
+    however many values are spread."""
+
+    def __init__(self, channels: pa.ChunkedArray) -> None:
+        names = pc.unique(channels)
+        self._names = names.to_pylist()
+        self._rows = pc.index_in(channels, value_set=names)
+
+    def __call__(self, values: dict[str, int], default: int) -> pa.Array:
+        """``values[channel]`` (else ``default``) for each row, as an int64 array."""
+        lookup = pa.array([values.get(name, default) for name in self._names], pa.int64())
+        return pc.take(lookup, self._rows)
 
 
 def _newest(per_channel: dict[str, int]) -> int:
