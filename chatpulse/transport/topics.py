@@ -82,7 +82,13 @@ def ensure_topics(
                 log.info("created topic %s (%d partitions)", name, settings.partitions)
             except KafkaException as exc:
                 if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                    continue  # another worker created it a moment ago
+                    # Another worker created it a moment ago (so our metadata listed it with an
+                    # error such as LEADER_NOT_AVAILABLE, or not at all).
+                    listed = metadata.topics.get(name)
+                    partitions[name] = (
+                        len(listed.partitions) if listed and listed.partitions else settings.partitions
+                    )
+                    continue
                 reason = _reason(exc)
                 raise TransportError(f"kafka at {where} refused to create topic {name}: {reason}") from None
             except TimeoutError:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-from chatpulse.config import Settings
+from chatpulse.config import KafkaSettings, Settings
 from chatpulse.events import loads
 from chatpulse.sources.replay import ReplaySource, iter_lines
 from chatpulse.transport.kafka import ensure_topics
@@ -116,3 +116,18 @@ def test_two_enrich_workers_in_one_group_split_the_partitions(pipeline_settings:
     assert first.consumed + second.consumed == len(lines)
     enriched = read_topic(kafka.bootstrap_servers or "", kafka.topic_enriched, len(lines))
     assert len(enriched) == len(lines)
+
+
+def test_workers_starting_together_all_get_the_topics(kafka_settings: KafkaSettings) -> None:
+    # enrich and sink processes started at once race to create the same topics; the losers see
+    # TOPIC_ALREADY_EXISTS (after metadata that listed the topic with an error, or not at all).
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = {"bootstrap.servers": kafka_settings.bootstrap_servers or ""}
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: ensure_topics(config, kafka_settings), range(4)))
+    expected = {
+        name: kafka_settings.partitions
+        for name in (kafka_settings.topic_raw, kafka_settings.topic_enriched, kafka_settings.topic_deadletter)
+    }
+    assert results == [expected] * 4
