@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from chatpulse.config import SentimentSettings
 from chatpulse.events import ChatEvent, MessageEvent, UserNoticeEvent
 from chatpulse.sentiment.base import Analyzer, MessageLike
+from chatpulse.wire_views import ScoringView
 
 __all__ = ["Analyzer", "MessageLike", "create_analyzer", "enrich_events"]
 
@@ -39,11 +40,11 @@ def create_analyzer(settings: SentimentSettings) -> Analyzer:
     )
 
 
-def is_scorable(event: ChatEvent) -> bool:
-    """Whether the enrich stage scores ``event``: chat messages, and user notices with text."""
-    if isinstance(event, MessageEvent):
-        return event.kind == "message"
-    return isinstance(event, UserNoticeEvent) and bool(event.text)
+def is_scorable(event: ChatEvent | ScoringView) -> bool:
+    """Whether the enrich stage scores ``event`` (an event, or the enrich service's wire view of
+    one): chat messages, and user notices with text."""
+    kind = event.kind
+    return kind == "message" or (kind == "usernotice" and bool(getattr(event, "text", None)))
 
 
 def enrich_events(events: Sequence[ChatEvent], analyzer: Analyzer) -> list[ChatEvent]:

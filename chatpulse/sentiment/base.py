@@ -10,9 +10,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, Protocol
 
-from chatpulse.events import MessageEvent, Sentiment, SentimentLabel, UserNoticeEvent
+from chatpulse.events import Sentiment, SentimentLabel
 
-MessageLike = str | MessageEvent | UserNoticeEvent
+
+class EmoteSpan(Protocol):
+    """Where an emote sits in a message's text: ``text[start:end] == name``."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+class ChatText(Protocol):
+    """A message as an analyzer reads it: its text and emote spans. Message and user-notice
+    events are ChatTexts, and so are the enrich service's wire views of them."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def emotes(self) -> Sequence[EmoteSpan]: ...
+
+
+MessageLike = str | ChatText
 
 # VADER's documented thresholds on the compound score; ChatPulse uses them for every analyzer
 # that produces a continuous score (github.com/cjhutto/vaderSentiment, "About the scoring").

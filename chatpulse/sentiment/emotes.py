@@ -6,12 +6,12 @@ mark them and, for names in the map, wherever they stand alone as a word.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
 from chatpulse.errors import ModelError
-from chatpulse.events import Emote
+from chatpulse.sentiment.base import EmoteSpan
 
 
 def parse_emote_map(text: str, where: str) -> dict[str, str]:
@@ -40,7 +40,7 @@ def load_emote_map(extra: Path | None = None) -> dict[str, str]:
     return table
 
 
-def normalize_emotes(text: str, table: Mapping[str, str], spans: tuple[Emote, ...] = ()) -> str:
+def normalize_emotes(text: str, table: Mapping[str, str], spans: Sequence[EmoteSpan] = ()) -> str:
     """``text`` with mapped emotes replaced by their emoji; unmapped span emotes are kept."""
     if spans:
         pieces: list[str] = []

@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
 
 from chatpulse.config import Settings
 from chatpulse.errors import TransportError
-from chatpulse.events import ChatEvent
+from chatpulse.events import ChatEvent, parse_time
 from chatpulse.metrics import Health, MetricsServer, StageMetrics, StageSnapshot
 from chatpulse.transport.kafka import (
     ClientConfig,
@@ -31,18 +31,21 @@ from chatpulse.transport.kafka import (
     ensure_topics,
     open_producer,
 )
+from chatpulse.wire_views import RecordView
 
 log = logging.getLogger(__name__)
 
 STATUS_INTERVAL_S: Final = 5.0
 
 
-def latency_reference_ms(event: ChatEvent) -> int:
-    """Where an event's end-to-end latency starts: the server's ``sent_at`` for live chat, the
-    local ``received_at`` for replays (whose ``sent_at`` is history)."""
-    if event.sent_at is not None and event.source != "replay":
-        return event.sent_at
-    return event.received_at
+def latency_reference_ms(record: ChatEvent | RecordView) -> int:
+    """Where a record's end-to-end latency starts: the server's ``sent_at`` for live chat, the
+    local ``received_at`` for replays (whose ``sent_at`` is history). Events hold times as ms,
+    wire views as ISO strings."""
+    sent_at, received_at = record.sent_at, record.received_at
+    if sent_at is not None and record.source != "replay":
+        return parse_time(sent_at) if isinstance(sent_at, str) else sent_at
+    return parse_time(received_at) if isinstance(received_at, str) else received_at
 
 
 def latencies_s(references_ms: Iterable[int], now_ms: int) -> Iterator[float]:
@@ -161,7 +164,7 @@ class ConsumerService:
     metrics: StageMetrics
 
 
-HandlerFactory = Callable[[EventProducer, StageMetrics], StageHandler]
+HandlerFactory = Callable[[EventProducer, StageMetrics], StageHandler[Any]]
 OutCounter = Callable[[], int]
 
 

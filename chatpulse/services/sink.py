@@ -11,10 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from chatpulse.events import ChatEvent
+import msgspec
+import pyarrow as pa
+
+from chatpulse.errors import WireFormatError
+from chatpulse.events import ChatEvent, loads
 from chatpulse.metrics import StageMetrics
 from chatpulse.services.runtime import latencies_s, latency_reference_ms
 from chatpulse.sources.base import now_ms
+from chatpulse.store.rows import store_batch
+from chatpulse.wire_views import MessageView, decode_view
 
 if TYPE_CHECKING:
     from chatpulse.store.sink import ClickHouseSink
@@ -25,8 +31,14 @@ LATENCY_SAMPLES_PER_BATCH: Final = 256
 LATENCY_SAMPLES: Final = 20_000  # per commit interval
 
 
+_MESSAGES: Final = msgspec.json.Decoder(MessageView)
+
+
 class SinkStage:
-    """:class:`~chatpulse.transport.consumer.StageHandler` that stores events."""
+    """:class:`~chatpulse.transport.consumer.StageHandler` that stores events.
+
+    Chat messages are read as :class:`~chatpulse.wire_views.MessageView` (what the store keeps
+    of them) and laid out as rows without becoming events; other records are decoded in full."""
 
     def __init__(self, sink: ClickHouseSink, metrics: StageMetrics) -> None:
         self.sink = sink
@@ -35,12 +47,25 @@ class SinkStage:
         self._taken = 0
         self._references: list[int] = []
 
-    def process(self, events: Sequence[ChatEvent], values: Sequence[bytes]) -> None:
-        self.sink.add(events)
-        self._taken += len(events)
+    def decode(self, value: bytes) -> MessageView | ChatEvent:
+        record = decode_view(_MESSAGES, value)
+        if isinstance(record, MessageView) and not (
+            record.kind == "message" and record.id and record.channel
+        ):
+            return loads(value)  # not a chat message the store keeps as it is: the event decides
+        return record
+
+    def process(self, records: Sequence[MessageView | ChatEvent], values: Sequence[bytes]) -> None:
+        try:
+            batch = store_batch(records)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            # A record's fault, not the store's: the consumer isolates and dead-letters it.
+            raise WireFormatError(f"a record the store cannot hold: {exc}") from exc
+        self.sink.add_batch(batch)
+        self._taken += len(records)
         if len(self._references) < LATENCY_SAMPLES:
-            step = max(1, len(events) // LATENCY_SAMPLES_PER_BATCH)
-            self._references.extend(latency_reference_ms(e) for e in events[::step])
+            step = max(1, len(records) // LATENCY_SAMPLES_PER_BATCH)
+            self._references.extend(latency_reference_ms(r) for r in records[::step])
 
     def make_durable(self) -> bool:
         self.sink.flush()  # raises StoreError when even the spool cannot be written

@@ -16,7 +16,7 @@ sink (:meth:`~chatpulse.store.sink.ClickHouseSink.add_batch`) inserts it without
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
@@ -35,7 +35,9 @@ from chatpulse.events import (
     Sentiment,
     ServerEvent,
     UserNoticeEvent,
+    parse_time,
 )
+from chatpulse.wire_views import MessageView
 
 Columns = dict[str, list[Any]]
 
@@ -313,49 +315,58 @@ def build_batch(
 
 
 def message_table(
-    messages: Sequence[MessageEvent], sentiments: Sequence[Sentiment | None] | None = None
+    messages: Sequence[MessageEvent] | Sequence[MessageView],
+    sentiments: Sequence[Sentiment | None] | None = None,
 ) -> pa.Table:
     """:func:`message_columns` as a :data:`MESSAGE_SCHEMA` table, built column-wise in Arrow
-    (same values; what :func:`build_batch` uses). Raises ValueError as :func:`build_batch`."""
+    (same values; what :func:`build_batch` uses). ``messages`` may also be wire views of chat
+    messages (the Kafka sink's), whose times are ISO strings. Raises ValueError as
+    :func:`build_batch`."""
     if not messages:
         return MESSAGE_SCHEMA.empty_table()
     m = messages
     n = len(m)
     verdicts = [e.sentiment for e in m] if sentiments is None else sentiments
-    received = pa.array([e.received_at for e in m], _TIME)
-    sent = pa.array([e.sent_at for e in m], _TIME)
+    times: Callable[[list[Any]], pa.Array] = _wire_times if isinstance(m[0], MessageView) else _event_times
+    received = times([e.received_at for e in m])
+    sent = times([e.sent_at for e in m])
+    if received.null_count:
+        raise ValueError("a message without received_at")
     if sent.null_count:
         sent = pc.coalesce(sent, received)
     parents = [e.reply_parent for e in m]
     if any(parents):
-        parent_ids = _strings([p.id if p else "" for p in parents])
-        parent_logins = _strings([p.user_login if p else "" for p in parents])
+        parent_ids = [p.id if p else "" for p in parents]
+        parent_logins = [p.user_login if p else "" for p in parents]
     else:
         parent_ids = parent_logins = _blank(n)
     if any(verdicts):
-        labels = _strings([v.label if v else "" for v in verdicts])
-        scores = pa.array([v.score if v else None for v in verdicts], pa.float32())
-        confidences = pa.array([v.confidence if v else None for v in verdicts], pa.float32())
-        models = _strings([v.model if v else "" for v in verdicts])
+        labels = [v.label if v else "" for v in verdicts]
+        scores = [v.score if v else None for v in verdicts]
+        confidences = [v.confidence if v else None for v in verdicts]
+        models = [v.model if v else "" for v in verdicts]
     else:
         labels, models = _blank(n), _blank(n)
         scores = confidences = pa.nulls(n, pa.float32())
-    arrays = [
-        _strings([e.id for e in m]), _strings([e.channel for e in m]),
-        _strings([e.channel_id for e in m]), sent, received, _strings([e.source for e in m]),
-        _strings([e.user_id for e in m]), _strings([e.user_login for e in m]),
-        _strings([e.user_name for e in m]), _strings([e.text for e in m]),
-        pa.array([e.is_action for e in m], pa.bool_()), pa.array([e.badges for e in m], _TAGS),
-        _strings([e.color for e in m]), pa.array([e.bits for e in m], pa.uint32()),
-        pa.array([e.first_msg for e in m], pa.bool_()),
-        pa.array([e.returning_chatter for e in m], pa.bool_()), parent_ids, parent_logins,
-        _strings([e.source_channel_id for e in m]),
-        pa.array([len(e.emotes) for e in m], pa.uint16()), labels, scores, confidences, models,
-    ]  # fmt: skip
-    return pa.Table.from_arrays(arrays, schema=MESSAGE_SCHEMA)
+    return to_table(
+        {
+            "id": [e.id for e in m], "channel": [e.channel for e in m],
+            "channel_id": [e.channel_id for e in m], "sent_at": sent, "received_at": received,
+            "source": [e.source for e in m], "user_id": [e.user_id for e in m],
+            "user_login": [e.user_login for e in m], "user_name": [e.user_name for e in m],
+            "text": [e.text for e in m], "is_action": [e.is_action for e in m],
+            "badges": [e.badges for e in m], "color": [e.color for e in m], "bits": [e.bits for e in m],
+            "first_msg": [e.first_msg for e in m], "returning_chatter": [e.returning_chatter for e in m],
+            "reply_parent_id": parent_ids, "reply_parent_user_login": parent_logins,
+            "source_channel_id": [e.source_channel_id for e in m],
+            "emote_count": [len(e.emotes) for e in m], "sentiment_label": labels,
+            "sentiment_score": scores, "sentiment_confidence": confidences, "sentiment_model": models,
+        },
+        MESSAGE_SCHEMA,
+    )  # fmt: skip
 
 
-def emote_table(messages: Sequence[MessageEvent], message_rows: pa.Table) -> pa.Table:
+def emote_table(messages: Sequence[MessageEvent] | Sequence[MessageView], message_rows: pa.Table) -> pa.Table:
     """:func:`emote_columns` as an :data:`EMOTE_SCHEMA` table; ``message_rows`` is
     :func:`message_table` of the same ``messages``, whose per-message columns are repeated
     (Arrow ``take``) once per emote instead of being appended row by row."""
@@ -366,14 +377,43 @@ def emote_table(messages: Sequence[MessageEvent], message_rows: pa.Table) -> pa.
     owners = message_rows.select(["channel", "sent_at", "id", "user_login"]).take(pa.array(rows, pa.int32()))
     flat = [emote for e in messages for emote in e.emotes]
     position = pc.min_element_wise(pa.array([x.start for x in flat], pa.int64()), 65535).cast(pa.uint16())
-    emote_id = [x.id for x in flat]
-    name = [x.name for x in flat]
-    provider = [x.provider for x in flat]
     arrays = [
-        owners.column(0), owners.column(1), owners.column(2), position, _strings(emote_id),
-        _strings(name), _strings(provider), owners.column(3),
+        owners.column(0), owners.column(1), owners.column(2), position, _strings([x.id for x in flat]),
+        _strings([x.name for x in flat]), _strings([x.provider for x in flat]), owners.column(3),
     ]  # fmt: skip
     return pa.Table.from_arrays(arrays, schema=EMOTE_SCHEMA)
+
+
+def store_batch(records: Sequence[MessageView | ChatEvent]) -> StoreBatch:
+    """:func:`build_batch` for what the Kafka sink decodes: chat messages as wire views (each
+    with an id and a channel), every other record as an event. Raises ValueError as
+    :func:`build_batch`."""
+    views = [r for r in records if isinstance(r, MessageView)]
+    events = [r for r in records if not isinstance(r, MessageView)] if len(views) < len(records) else []
+    messages, kept, skipped = split_events(events)
+    batch = build_batch(messages, kept, skipped=skipped)
+    if not views:
+        return batch
+    message_rows = message_table(views)
+    emote_rows = emote_table(views, message_rows)
+    if messages:
+        message_rows = pa.concat_tables([message_rows, batch.messages])
+        emote_rows = pa.concat_tables([emote_rows, batch.emotes])
+    return StoreBatch(message_rows, emote_rows, batch.events, skipped)
+
+
+def _event_times(values: Sequence[int | None]) -> pa.Array:
+    return pa.array(values, _TIME)
+
+
+def _wire_times(values: Sequence[str | None]) -> pa.Array:
+    """Wire times (ISO-8601 strings) as a timestamp array: Arrow's vectorised parse for the
+    form :func:`chatpulse.events.format_time` writes, :func:`chatpulse.events.parse_time` (the
+    decoder's rules) for anything Arrow refuses, e.g. more than millisecond precision."""
+    try:
+        return pa.array(values, pa.string()).cast(_TIME)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else parse_time(v) for v in values], _TIME)
 
 
 def _strings(values: Sequence[str | None]) -> pa.Array:
@@ -386,11 +426,17 @@ def _blank(n: int) -> pa.Array:
     return pa.repeat(pa.scalar("", pa.string()), n)
 
 
-def to_table(columns: Columns, schema: pa.Schema) -> pa.Table:
-    """``columns`` (every column of ``schema``, in any order) as a table of ``schema``."""
+def to_table(columns: dict[str, Any], schema: pa.Schema) -> pa.Table:
+    """``columns`` (every column of ``schema``, in any order: Python values, or Arrow arrays
+    taken as they are) as a table of ``schema``; None in a string column is stored as ""."""
     if not columns or not len(next(iter(columns.values()))):
         return schema.empty_table()
-    arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+    arrays = [
+        values if isinstance(values := columns[f.name], pa.Array)
+        else _strings(values) if f.type == pa.string()
+        else pa.array(values, type=f.type)
+        for f in schema
+    ]  # fmt: skip
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

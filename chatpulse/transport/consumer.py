@@ -4,10 +4,11 @@ Who calls what: a service (``chatpulse enrich``, ``chatpulse sink``) builds an
 :class:`EventConsumer` with a :class:`StageHandler` and calls :meth:`EventConsumer.run` on its
 main thread; SIGINT/SIGTERM set the ``stop`` event and ``run`` returns after a final commit.
 
-Per poll: records are decoded with :func:`chatpulse.events.loads`; a record that cannot be
-decoded (:class:`~chatpulse.errors.WireFormatError`) goes to the dead-letter topic with the error
-in a header. The decoded batch goes to :meth:`StageHandler.process`; if that raises, the batch is
-retried record by record and the records that still fail are dead-lettered. Consumption goes on.
+Per poll: each record is decoded by :meth:`StageHandler.decode` (into what that stage reads);
+a record that cannot be decoded (:class:`~chatpulse.errors.WireFormatError`) goes to the
+dead-letter topic with the error in a header. The decoded batch goes to
+:meth:`StageHandler.process`; if that raises, the batch is retried record by record and the
+records that still fail are dead-lettered. Consumption goes on.
 :class:`~chatpulse.errors.StoreError` and :class:`~chatpulse.errors.TransportError` are not a
 record's fault: they stop the loop without committing, so the records are consumed again later.
 
@@ -25,12 +26,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from chatpulse.errors import ConfigError, StoreError, TransportError, WireFormatError
-from chatpulse.events import ChatEvent, loads
 from chatpulse.transport.producer import EventProducer
 from chatpulse.transport.properties import ClientConfig
 from chatpulse.transport.spool import Header, SpooledRecord
@@ -54,11 +54,17 @@ _FATAL_ERRORS: Final = (StoreError, TransportError)
 MAX_ERROR_HEADER: Final = 1000
 
 
-class StageHandler(Protocol):
-    """The stage a consumer hands its events to (enrich, sink).
+_Record = TypeVar("_Record")
 
-    ``process`` is called with each decoded batch, in partition order, and the records' raw values
-    (same length; a stage may pass them on instead of encoding again); it may buffer. It raises
+
+class StageHandler(Protocol[_Record]):
+    """The stage a consumer hands its records to (enrich, sink).
+
+    ``decode`` is called with each record's value and returns what ``process`` takes (an event,
+    or a view of the fields the stage reads: :mod:`chatpulse.wire_views`); it raises
+    WireFormatError for a value that is no event. ``process`` is called with each decoded batch,
+    in partition order, and the records' raw values (same length; a stage may pass them on
+    instead of encoding again); it may buffer. It raises
     for events it cannot process (the consumer then isolates and dead-letters them), or
     StoreError/TransportError when the stage itself is failing (the consumer stops without
     committing). ``make_durable`` is called before every commit: True means everything passed
@@ -66,7 +72,9 @@ class StageHandler(Protocol):
     not yet (the commit waits). ``idle`` is called when a poll returned nothing.
     """
 
-    def process(self, events: Sequence[ChatEvent], values: Sequence[bytes]) -> None: ...
+    def decode(self, value: bytes) -> _Record: ...
+
+    def process(self, records: Sequence[_Record], values: Sequence[bytes]) -> None: ...
 
     def make_durable(self) -> bool: ...
 
@@ -78,7 +86,7 @@ class ConsumerStats:
     """Counters for the status line and metrics."""
 
     consumed: int = 0  # records received (decodable or not)
-    processed: int = 0  # events handed to the stage
+    processed: int = 0  # records handed to the stage
     dead_letters: int = 0  # records sent to the dead-letter topic
     errors: dict[str, int] = field(default_factory=dict)  # kind -> count
     commits: int = 0
@@ -99,7 +107,7 @@ class EventConsumer:
         *,
         group_id: str,
         topic: str,
-        handler: StageHandler,
+        handler: StageHandler[Any],
         dead_letters: EventProducer,
         deadletter_topic: str,
         stage: str,
@@ -163,8 +171,9 @@ class EventConsumer:
     def _handle(self, messages: Sequence[Any]) -> None:
         # One pass per record, as few calls as possible: this loop runs for every record.
         kept: list[Any] = []
-        events: list[ChatEvent] = []
+        records: list[Any] = []
         values: list[bytes] = []
+        decode = self._handler.decode
         offsets: dict[tuple[str, int], int] = {}  # what to commit once the batch is processed
         received = 0
         for message in messages:
@@ -180,7 +189,7 @@ class EventConsumer:
             try:
                 if value is None:
                     raise WireFormatError("empty record (no value)")
-                events.append(loads(value))
+                records.append(decode(value))
             except WireFormatError as exc:
                 self.stats.error("decode")
                 self._dead_letter(message, f"WireFormatError: {exc}")
@@ -188,23 +197,23 @@ class EventConsumer:
             kept.append(message)
             values.append(value)
         self.stats.consumed += received
-        if events:
-            self._process(kept, events, values)
+        if records:
+            self._process(kept, records, values)
         self._pending.update(offsets)
 
-    def _process(self, messages: list[Any], events: list[ChatEvent], values: list[bytes]) -> None:
+    def _process(self, messages: list[Any], records: list[Any], values: list[bytes]) -> None:
         try:
-            self._handler.process(events, values)
-            self.stats.processed += len(events)
+            self._handler.process(records, values)
+            self.stats.processed += len(records)
             return
         except _FATAL_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001 - any record's failure must not stop the stream
             log.warning("%s: a batch of %d failed (%s); retrying record by record",
-                        self.stage, len(events), type(exc).__name__)  # fmt: skip
-        for message, event, value in zip(messages, events, values, strict=True):
+                        self.stage, len(records), type(exc).__name__)  # fmt: skip
+        for message, record, value in zip(messages, records, values, strict=True):
             try:
-                self._handler.process([event], [value])
+                self._handler.process([record], [value])
                 self.stats.processed += 1
             except _FATAL_ERRORS:
                 raise

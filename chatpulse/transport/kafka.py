@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from chatpulse.config import KafkaSettings
 from chatpulse.transport.consumer import ConsumerStats, EventConsumer, StageHandler
-from chatpulse.transport.producer import EventProducer, ProducerStats, event_record
+from chatpulse.transport.producer import EventProducer, ProducerStats, event_record, record_for
 from chatpulse.transport.properties import ClientConfig, client_config, parse_properties
 from chatpulse.transport.spool import RecordSpool, SpoolLock, lock_spool_folder
 from chatpulse.transport.topics import Topics, ensure_topics
@@ -32,6 +32,7 @@ __all__ = [
     "client_config",
     "ensure_topics",
     "event_record",
+    "record_for",
     "open_producer",
     "parse_properties",
 ]

@@ -97,15 +97,17 @@ def event_record(topic: str, event: ChatEvent, value: bytes | None = None) -> Sp
 
     ``value`` is the event's wire JSON when the caller already has it (else it is encoded here).
     """
-    headers = _EVENT_HEADERS.get(event.source)
+    return record_for(topic, event.channel, event.source, dumps_bytes(event) if value is None else value)
+
+
+def record_for(topic: str, channel: str | None, source: str, value: bytes) -> SpooledRecord:
+    """The Kafka record of an event's wire JSON ``value``, given the event's channel and source."""
+    headers = _EVENT_HEADERS.get(source)
     if headers is None:
-        headers = ((HEADER_SCHEMA, SCHEMA_HEADER_VALUE), (HEADER_SOURCE, event.source.encode()))
+        headers = ((HEADER_SCHEMA, SCHEMA_HEADER_VALUE), (HEADER_SOURCE, source.encode()))
         if len(_EVENT_HEADERS) < _CACHED_HEADERS:
-            _EVENT_HEADERS[event.source] = headers
-    key = event.channel.encode() if event.channel else None
-    if value is None:
-        value = dumps_bytes(event)
-    return SpooledRecord(topic, value, key, headers)
+            _EVENT_HEADERS[source] = headers
+    return SpooledRecord(topic, value, channel.encode() if channel else None, headers)
 
 
 # Records of one source share one headers tuple, and the list confluent-kafka wants is made

@@ -131,3 +131,34 @@ def test_workers_starting_together_all_get_the_topics(kafka_settings: KafkaSetti
         for name in (kafka_settings.topic_raw, kafka_settings.topic_enriched, kafka_settings.topic_deadletter)
     }
     assert results == [expected] * 4
+
+
+def test_the_sink_dead_letters_a_record_the_store_cannot_hold_and_stores_the_rest(
+    pipeline_settings: Settings,
+) -> None:
+    from chatpulse.events import dumps
+    from chatpulse.irc.twitch import parse_line
+
+    kafka = pipeline_settings.kafka
+    bootstrap = kafka.bootstrap_servers or ""
+    ensure_topics({"bootstrap.servers": bootstrap}, kafka)
+    lines = chat_lines(3)
+    good = [dumps(parse_line(line, 1, "irc")).encode() for line in lines]
+    # A valid event, but bits cannot be negative in the store (UInt32): before, the sink took
+    # this for a store failure and stopped, and every restart stopped at the same record.
+    negative = good[1].replace(b'"bits":0', b'"bits":-5')
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for value in (good[0], negative, good[2]):
+        producer.produce(kafka.topic_enriched, value, b"alpha", partition=0)
+    assert producer.flush(10) == 0
+
+    sink = sink_thread(pipeline_settings)
+    try:
+        dead = read_topic(bootstrap, kafka.topic_deadletter, 1)
+        wait_until(lambda: sink.consumed >= 3, 30, "the sink to take all three records")
+    finally:
+        sink.stop()
+    assert [d.value() for d in dead] == [negative]
+    assert "cannot hold" in dict(dead[0].headers())[HEADER_ERROR].decode()
+    rows, ids, _ = stored_messages(pipeline_settings.store.dsn)
+    assert (rows, ids) == (2, 2)
