@@ -49,7 +49,7 @@ from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.services.enrich import EnrichStage
 from chatpulse.services.ingest import IngestService
 from chatpulse.services.runtime import ConsumerService, run_consumer_service
-from chatpulse.services.sink import SinkStage
+from chatpulse.services.sink import BATCH_ROWS, POLL_RECORDS, SinkStage
 from chatpulse.sources.base import Source
 from chatpulse.status import StatusSnapshot
 from chatpulse.store import ClickHouseSink, Store
@@ -61,7 +61,6 @@ STARTUP_CHECK_S: Final = 5.0  # how long the first topic check may take before w
 RECHECK_EVERY_S: Final = 2.0  # while the broker is away: how often to look for it again
 INGEST_DRAIN_S: Final = 10.0  # at the end: how long ingest waits for an away broker to return
 DRAIN_STALL_S: Final = 30.0  # a consumer that makes no progress this long is stopped anyway
-SINK_BATCH_ROWS: Final = 20_000
 SINK_MAX_AGE_S: Final = 1.0
 ENRICH_BATCH: Final = 5000
 STAGES: Final = ("enrich", "sink")
@@ -157,7 +156,7 @@ class KafkaRun:
         self.analyzer: Analyzer = create_analyzer(settings.sentiment)  # ModelError before any work
         self.producer, self._lock = open_producer(settings.kafka, self.config, "ingest")
         self.ingest = IngestService(source, self.producer, settings.kafka.topic_raw, INGEST_DRAIN_S)
-        self.sink = ClickHouseSink(store, batch_size=SINK_BATCH_ROWS, max_age_s=SINK_MAX_AGE_S,
+        self.sink = ClickHouseSink(store, batch_size=BATCH_ROWS, max_age_s=SINK_MAX_AGE_S,
                                    spool_dir=store_spool)  # fmt: skip
         self.consumers = {stage: _Consumer(threading.Event()) for stage in STAGES}
         self.metrics = MergedMetrics()
@@ -286,7 +285,7 @@ class KafkaRun:
             make_handler=make_handler,
             events_out=consumer.out,
             stop=consumer.stop,
-            batch_size=ENRICH_BATCH if stage == "enrich" else SINK_BATCH_ROWS,
+            batch_size=ENRICH_BATCH if stage == "enrich" else POLL_RECORDS,
             commit_interval_s=SINK_MAX_AGE_S,
             status_interval_s=math.inf,  # run draws one status line for all stages
             on_ready=on_ready,

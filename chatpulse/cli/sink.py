@@ -13,6 +13,7 @@ from chatpulse.config import Settings, load_settings
 from chatpulse.metrics import StageMetrics
 from chatpulse.services.gc_tuning import with_gc_tuning
 from chatpulse.services.runtime import ConsumerService, run_consumer_service, stop_on_signals
+from chatpulse.services.sink import BATCH_ROWS, POLL_RECORDS
 from chatpulse.transport.kafka import EventProducer
 
 
@@ -20,8 +21,8 @@ from chatpulse.transport.kafka import EventProducer
 @click.option(
     "--store", "dsn", default=None, help="chdb:///path (default ./data/chatpulse) or clickhouse://..."
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Rows per ClickHouse insert.")  # fmt: skip
+@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_ROWS, show_default=True,
+              help="Rows per ClickHouse insert at most.")  # fmt: skip
 @click.option("--max-age", "max_age_s", type=click.FloatRange(min=0, min_open=True), default=1.0,
               show_default=True, help="Flush a smaller batch when its oldest event is this old.")  # fmt: skip
 @kafka_service_options
@@ -57,7 +58,7 @@ def run_sink(
     settings: Settings,
     stop: threading.Event,
     *,
-    batch_size: int = 10_000,
+    batch_size: int = BATCH_ROWS,
     max_age_s: float = 1.0,
     metrics_host: str = "127.0.0.1",
     metrics_port: int | None = None,
@@ -96,7 +97,7 @@ def run_sink(
             metrics_host=metrics_host,
             metrics_port=metrics_port,
             on_ready=with_gc_tuning(on_ready) if tune_gc else on_ready,
-            batch_size=batch_size,
+            batch_size=min(batch_size, POLL_RECORDS),
             commit_interval_s=max_age_s,
         )
     finally:
