@@ -60,7 +60,7 @@ class RecordView(msgspec.Struct):
 class ScoringView(RecordView):
     """What the enrich stage reads: a scorable record's text and emote spans."""
 
-    text: str | None = None
+    text: str | None = ""  # None: a server event's (they are not scored)
     emotes: list[EmoteView] = []
 
 

@@ -101,3 +101,26 @@ def test_a_record_the_store_cannot_hold_is_the_records_fault_not_the_stores() ->
     stage = SinkStage(None, None)  # type: ignore[arg-type]  # fails before reaching the sink
     with pytest.raises(WireFormatError, match="cannot hold"):  # the consumer dead-letters it
         stage.process([_decode(good), _decode(negative)], [good, negative])
+
+
+def test_views_name_only_fields_of_the_events_they_stand_for() -> None:
+    # The views repeat the event classes' field names and defaults (the wire's): a field renamed
+    # or re-defaulted in one place and not the other would silently store or score defaults.
+    import msgspec
+
+    from chatpulse.events import UserNoticeEvent
+
+    for view, classes in ((MessageView, (MessageEvent,)), (ScoringView, (MessageEvent, UserNoticeEvent))):
+        for cls in classes:
+            defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+            for field in msgspec.structs.fields(view):
+                if field.name == "schema":
+                    continue
+                assert field.name in defaults, f"{view.__name__}.{field.name} is no {cls.__name__} field"
+                default = field.default
+                if default is msgspec.NODEFAULT:
+                    continue
+                if field.name in ("emotes", "badges"):  # () and {} on the events
+                    assert not default and not defaults[field.name]
+                elif field.name not in ("sent_at",):  # times: int on events, str on views
+                    assert default == defaults[field.name], field.name
