@@ -67,14 +67,16 @@ class SinkStage:
     def process(self, records: Sequence[MessageView | ChatEvent], values: Sequence[bytes]) -> None:
         try:
             batch = store_batch(records)
+            references: list[int] = []
+            if len(self._references) < LATENCY_SAMPLES:
+                step = max(1, len(records) // LATENCY_SAMPLES_PER_BATCH)
+                references = [latency_reference_ms(r) for r in records[::step]]
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
             # A record's fault, not the store's: the consumer isolates and dead-letters it.
             raise WireFormatError(f"a record the store cannot hold: {exc}") from exc
-        self.sink.add_batch(batch)
+        self.sink.add_batch(batch)  # last: a batch is buffered whole or not at all
         self._taken += len(records)
-        if len(self._references) < LATENCY_SAMPLES:
-            step = max(1, len(records) // LATENCY_SAMPLES_PER_BATCH)
-            self._references.extend(latency_reference_ms(r) for r in records[::step])
+        self._references.extend(references)
 
     def make_durable(self) -> bool:
         self.sink.flush()  # raises StoreError when even the spool cannot be written
