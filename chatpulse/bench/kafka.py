@@ -18,6 +18,7 @@ The broker: ``--opt bootstrap=HOST:PORT``, else ``KAFKA_BOOTSTRAP_SERVERS``, els
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import re
@@ -31,7 +32,8 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
+from confluent_kafka.admin import AdminClient
 
 from chatpulse.bench import BenchOptions, Measurement
 from chatpulse.config import KafkaSettings, SentimentSettings, Settings, StoreSettings
@@ -280,8 +282,21 @@ def run(options: BenchOptions) -> list[Measurement]:
     workers = int(options.extra.get("enrich_workers", 1))
     with tempfile.TemporaryDirectory(prefix="chatpulse-bench-kafka-") as tmp:
         folder = Path(tmp)
-        settings = _settings(bootstrap, folder)
-        ensure_topics(client_config(settings.kafka), settings.kafka)
-        rows = _producer_rows(settings, lines, produce_events, 2 if options.quick else 3, folder)
-        rows += _end_to_end_rows(_settings(bootstrap, folder / "e2e"), lines, events, workers)
+        produce, end_to_end = _settings(bootstrap, folder), _settings(bootstrap, folder / "e2e")
+        try:
+            ensure_topics(client_config(produce.kafka), produce.kafka)
+            rows = _producer_rows(produce, lines, produce_events, 2 if options.quick else 3, folder)
+            rows += _end_to_end_rows(end_to_end, lines, events, workers)
+        finally:
+            _delete_topics(bootstrap, [produce.kafka, end_to_end.kafka])
     return rows
+
+
+def _delete_topics(bootstrap: str, used: Sequence[KafkaSettings]) -> None:
+    """Remove the run's topics: a run leaves about a GiB in them, and a broker with thousands
+    of partitions left over from earlier runs is slower for every later one."""
+    names = [t for kafka in used for t in (kafka.topic_raw, kafka.topic_enriched, kafka.topic_deadletter)]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics(names, operation_timeout=30).values():
+        with contextlib.suppress(KafkaException):  # never created (the run failed before)
+            future.result(timeout=60)
