@@ -44,6 +44,7 @@ from chatpulse.sources.replay import iter_lines
 from chatpulse.transport.kafka import client_config, ensure_topics, event_record
 from chatpulse.transport.producer import PRODUCER_DEFAULTS, EventProducer
 from chatpulse.transport.spool import RecordSpool, SpooledRecord
+from chatpulse.transport.topics import Topics
 
 PRODUCE_TARGET: Final = 0.7
 E2E_TARGET: Final = 30_000
@@ -295,7 +296,7 @@ def run(options: BenchOptions) -> list[Measurement]:
 def _delete_topics(bootstrap: str, used: Sequence[KafkaSettings]) -> None:
     """Remove the run's topics: a run leaves about a GiB in them, and a broker with thousands
     of partitions left over from earlier runs is slower for every later one."""
-    names = [t for kafka in used for t in (kafka.topic_raw, kafka.topic_enriched, kafka.topic_deadletter)]
+    names = [name for kafka in used for name in Topics.from_settings(kafka).all()]
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for future in admin.delete_topics(names, operation_timeout=30).values():
         with contextlib.suppress(KafkaException):  # never created (the run failed before)

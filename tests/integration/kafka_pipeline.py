@@ -9,15 +9,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Producer
 
 from chatpulse.cli.enrich import run_enrich
 from chatpulse.cli.ingest import run_ingest
 from chatpulse.cli.sink import run_sink
-from chatpulse.config import Settings
+from chatpulse.config import KafkaSettings, Settings
 from chatpulse.services.runtime import ConsumerService
 from chatpulse.sources.base import RawLine, SourceItem, now_ms
 from chatpulse.store import open_store
+from chatpulse.transport.kafka import ensure_topics
 
 
 def chat_lines(count: int, channels: Sequence[str] = ("alpha", "bravo", "charlie", "delta")) -> list[str]:
@@ -119,6 +120,16 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
     while not condition():
         assert time.monotonic() < deadline, f"timed out after {timeout_s:.0f}s waiting for {what}"
         time.sleep(0.1)
+
+
+def produce_in_order(kafka: KafkaSettings, topic: str, values: Sequence[bytes]) -> None:
+    """Write ``values`` to partition 0 of ``topic`` (the topics created first), in order."""
+    bootstrap = kafka.bootstrap_servers or ""
+    ensure_topics({"bootstrap.servers": bootstrap}, kafka)
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for value in values:
+        producer.produce(topic, value, b"alpha", partition=0)
+    assert producer.flush(10) == 0
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from confluent_kafka import Producer
-
 from chatpulse.config import KafkaSettings, Settings
 from chatpulse.events import loads
 from chatpulse.sources.replay import ReplaySource, iter_lines
 from chatpulse.transport.kafka import ensure_topics
-from chatpulse.transport.topics import HEADER_ERROR, HEADER_SCHEMA, HEADER_SOURCE
+from chatpulse.transport.topics import HEADER_ERROR, HEADER_SCHEMA, HEADER_SOURCE, Topics
 from tests.integration.kafka_pipeline import (
     LineSource,
     chat_lines,
     enrich_thread,
     ingest,
+    produce_in_order,
     read_topic,
     sink_thread,
     stored_messages,
@@ -58,18 +57,20 @@ def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_stream_goes_on
 ) -> None:
     kafka = pipeline_settings.kafka
     bootstrap = kafka.bootstrap_servers or ""
-    ensure_topics({"bootstrap.servers": bootstrap}, kafka)
     good = chat_lines(2)
     from chatpulse.events import dumps
     from chatpulse.irc.twitch import parse_line
 
-    producer = Producer({"bootstrap.servers": bootstrap})
-    producer.produce(kafka.topic_raw, dumps(parse_line(good[0], 1, "irc")).encode(), b"alpha", partition=0)
-    producer.produce(
-        kafka.topic_raw, b'{"schema": 1, "kind": "message", "received_at": ', b"alpha", partition=0
+    malformed = b'{"schema": 1, "kind": "message", "received_at": '
+    produce_in_order(
+        kafka,
+        kafka.topic_raw,
+        [
+            dumps(parse_line(good[0], 1, "irc")).encode(),
+            malformed,
+            dumps(parse_line(good[1], 2, "irc")).encode(),
+        ],
     )
-    producer.produce(kafka.topic_raw, dumps(parse_line(good[1], 2, "irc")).encode(), b"alpha", partition=0)
-    assert producer.flush(10) == 0
 
     enrich = enrich_thread(pipeline_settings)
     try:
@@ -126,10 +127,7 @@ def test_workers_starting_together_all_get_the_topics(kafka_settings: KafkaSetti
     config = {"bootstrap.servers": kafka_settings.bootstrap_servers or ""}
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: ensure_topics(config, kafka_settings), range(4)))
-    expected = {
-        name: kafka_settings.partitions
-        for name in (kafka_settings.topic_raw, kafka_settings.topic_enriched, kafka_settings.topic_deadletter)
-    }
+    expected = {name: kafka_settings.partitions for name in Topics.from_settings(kafka_settings).all()}
     assert results == [expected] * 4
 
 
@@ -141,16 +139,12 @@ def test_the_sink_dead_letters_a_record_the_store_cannot_hold_and_stores_the_res
 
     kafka = pipeline_settings.kafka
     bootstrap = kafka.bootstrap_servers or ""
-    ensure_topics({"bootstrap.servers": bootstrap}, kafka)
     lines = chat_lines(3)
     good = [dumps(parse_line(line, 1, "irc")).encode() for line in lines]
     # A valid event, but bits cannot be negative in the store (UInt32): before, the sink took
     # this for a store failure and stopped, and every restart stopped at the same record.
     negative = good[1].replace(b'"bits":0', b'"bits":-5')
-    producer = Producer({"bootstrap.servers": bootstrap})
-    for value in (good[0], negative, good[2]):
-        producer.produce(kafka.topic_enriched, value, b"alpha", partition=0)
-    assert producer.flush(10) == 0
+    produce_in_order(kafka, kafka.topic_enriched, [good[0], negative, good[2]])
 
     sink = sink_thread(pipeline_settings)
     try:
