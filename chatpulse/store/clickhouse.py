@@ -31,6 +31,14 @@ from chatpulse.store.dsn import ChdbTarget, ServerTarget
 from chatpulse.store.migrations import migrate
 
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Inserts skip ClickHouse's merge of each inserted block by the table engine (setting
+# ``optimize_on_insert``, default 1, ClickHouse settings reference): it would only collapse rows
+# of one block that share a sorting key, and the sink never writes such rows (it drops
+# duplicates before inserting and writes moderation markers in an INSERT of their own). The
+# aggregate tables' materialized views group their block themselves. Skipping it cut the
+# sink's insert time per event from 5.0-5.9 to 3.5-3.7 us (a chDB sink fed 200k xqcow
+# events in a script).
+INSERT_SETTINGS: Final = "SETTINGS optimize_on_insert = 0"
 _SCALAR_ARROW: Final[dict[str, pa.DataType]] = {
     "String": pa.string(),
     "Bool": pa.bool_(),
@@ -193,7 +201,8 @@ class ChdbStore:
         with self._lock:
             session = self._open_session()
             try:
-                inserter = session.send_insert(f"INSERT INTO {table} ({names})", "ArrowStream")
+                statement = f"INSERT INTO {table} ({names}) {INSERT_SETTINGS}"
+                inserter = session.send_insert(statement, "ArrowStream")
                 try:
                     inserter.append(payload)
                     inserter.finish()
@@ -286,6 +295,7 @@ class ServerStore:
                 data=[list(values) for values in columns.values()],
                 column_names=list(columns),
                 column_oriented=True,
+                settings={"optimize_on_insert": 0},  # see INSERT_SETTINGS
             )
         except Exception as exc:
             raise StoreError(f"insert into {table} failed: {self._scrub(exc)}") from None

@@ -14,9 +14,10 @@ record's fault: they stop the loop without committing, so the records are consum
 
 Offsets are committed only after :meth:`StageHandler.make_durable` (the next stage has durably
 taken everything handed to it) and the dead-letter producer's flush both succeeded: every
-``commit_interval_s``, when partitions are revoked in a rebalance (``on_revoke``), and at the
-end of :meth:`EventConsumer.run`. A crash between two commits replays the records since the
-last commit; downstream removes the duplicates by event id.
+``commit_interval_s``, as soon as a poll comes back empty (caught up), when partitions are
+revoked in a rebalance (``on_revoke``), and at the end of :meth:`EventConsumer.run`. A crash
+between two commits replays the records since the last commit; downstream removes the
+duplicates by event id.
 """
 
 from __future__ import annotations
@@ -156,7 +157,10 @@ class EventConsumer:
                     self._handler.idle()
                     self._dead_letters.poll(0)
                 now = self._clock()
-                if now - last_commit >= self._commit_interval_s:
+                # An empty poll means the stage has caught up: nothing more is coming to batch
+                # with, so what it holds is made durable (and visible downstream) now instead of
+                # at the next interval.
+                if now - last_commit >= self._commit_interval_s or (not messages and self._pending):
                     self.commit()
                     last_commit = now
                 if now - last_lag >= 1.0:

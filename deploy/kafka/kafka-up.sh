@@ -10,6 +10,7 @@
 #   KAFKA_CONTROLLER_PORT  KRaft controller port           (default 9093)
 #   KAFKA_RUN_DIR          data, pid file and kafka.log    (default deploy/kafka/run)
 #   KAFKA_HEAP_OPTS        JVM heap                        (default -Xms256m -Xmx512m)
+#   KAFKA_JIT_OPTS         JVM compiler options            (default -XX:TieredStopAtLevel=1)
 #   KAFKA_START_TIMEOUT    seconds to wait for the port    (default 90)
 set -euo pipefail
 
@@ -18,6 +19,12 @@ PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 RUN_DIR="${KAFKA_RUN_DIR:-$HERE/run}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+# C1 only: this broker lives for a test run, a benchmark or a laptop demo on a small machine.
+# Under load the C2 compiler took more CPU than the broker's own request handling (`/proc`
+# thread times in the Kafka end-to-end bench: C2 threads 4.5-5.5 us per event, the data plane
+# 5-6, still so after a million events), work that pays back only on a long-lived broker. With
+# C1 alone the broker used 6-8.5 us per event in all. Set KAFKA_JIT_OPTS= for the JVM default.
+JIT_OPTS="${KAFKA_JIT_OPTS--XX:TieredStopAtLevel=1}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 LIB_DIR="$HERE/target/lib"
 JAVA="${JAVA:-java}"
@@ -68,7 +75,7 @@ fi
 # kafka-server-start.sh runs kafka.Kafka; setsid detaches it from the caller's terminal/session
 # so Ctrl-C in a test run does not kill the shared broker; 9>&- keeps the start lock out of it.
 # shellcheck disable=SC2086
-setsid nohup "$JAVA" $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -cp "$CLASSPATH" \
+setsid nohup "$JAVA" $HEAP_OPTS $JIT_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -cp "$CLASSPATH" \
     "${JAVA_OPTS[@]}" kafka.Kafka "$CONFIG" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
 echo $! >"$PID_FILE"
 echo "kafka: starting on 127.0.0.1:$PORT (pid $!, log $LOG_FILE)"

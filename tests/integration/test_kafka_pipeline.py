@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from chatpulse.cli.sink import run_sink
 from chatpulse.config import KafkaSettings, Settings
 from chatpulse.events import loads
 from chatpulse.sources.replay import ReplaySource, iter_lines
@@ -11,6 +13,7 @@ from chatpulse.transport.kafka import ensure_topics
 from chatpulse.transport.topics import HEADER_ERROR, HEADER_SCHEMA, HEADER_SOURCE, Topics
 from tests.integration.kafka_pipeline import (
     LineSource,
+    ServiceThread,
     chat_lines,
     enrich_thread,
     ingest,
@@ -156,3 +159,36 @@ def test_the_sink_dead_letters_a_record_the_store_cannot_hold_and_stores_the_res
     assert "cannot hold" in dict(dead[0].headers())[HEADER_ERROR].decode()
     rows, ids, _ = stored_messages(pipeline_settings.store.dsn)
     assert (rows, ids) == (2, 2)
+
+
+def test_when_chat_pauses_the_sink_stores_what_it_holds_without_waiting_out_max_age(
+    pipeline_settings: Settings,
+) -> None:
+    """``--max-age`` bounds how long the sink gathers rows under load; once it has caught up
+    nothing more is coming to batch with, so what arrived is stored and committed at once."""
+    from chatpulse.events import dumps_bytes
+    from chatpulse.irc.twitch import parse_line
+
+    kafka = pipeline_settings.kafka
+    values = [dumps_bytes(parse_line(line, 1, "irc")) for line in chat_lines(50)]
+    produce_in_order(kafka, kafka.topic_enriched, values)
+    sink = ServiceThread(run_sink, pipeline_settings, max_age_s=300)
+    try:
+        started = time.monotonic()
+        wait_until(lambda: _stored_metric(sink) == 50, 30, "the sink to report the 50 messages stored")
+        waited = time.monotonic() - started
+        assert sink.service is not None and sink.service.consumer.stats.commits >= 1
+    finally:
+        sink.stop()
+    assert waited < 30  # not the 300 s of --max-age
+    rows, ids, _ = stored_messages(pipeline_settings.store.dsn)
+    assert (rows, ids) == (50, 50)
+
+
+def _stored_metric(sink: ServiceThread) -> float:
+    """The sink's ``chatpulse_events_out_total`` as its /metrics endpoint shows it."""
+    assert sink.service is not None
+    for line in sink.service.metrics.exposition().decode().splitlines():
+        if line.startswith("chatpulse_events_out_total{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
