@@ -264,7 +264,7 @@ class Pipeline:
             tasks = [
                 asyncio.create_task(self._read(), name="read"),
                 asyncio.create_task(self._dispatch(pool), name="dispatch"),
-                asyncio.create_task(self._collect(), name="collect"),
+                asyncio.create_task(self._collect(pool), name="collect"),
                 asyncio.create_task(self._store(), name="store"),
             ]
             watcher = asyncio.create_task(self._watch_stop(), name="stop-watcher")
@@ -364,7 +364,7 @@ class Pipeline:
         finally:
             await self.inflight.close()
 
-    async def _collect(self) -> None:
+    async def _collect(self, pool: Executor) -> None:
         try:
             async for future in self.inflight:
                 result = await future
@@ -381,6 +381,9 @@ class Pipeline:
                 await self.store_queue.put(result)
         finally:
             await self.store_queue.close()
+        # Every batch is back: the workers exit while the store stage writes the last flush,
+        # rather than after it (that took ~0.2 s of the end of a run, measured in a script).
+        await asyncio.to_thread(pool.shutdown, wait=True)
 
     def _remember_rooms(self, room_ids: dict[str, str]) -> None:
         """Record channels' room ids in the emote cache (once per channel and run), so that

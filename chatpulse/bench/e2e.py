@@ -38,26 +38,6 @@ TARGET_P95_MS = 2000.0
 LATENCY_RATE = 1000.0
 
 
-class _Counted:
-    """A synthetic source that ends after ``count`` lines (SyntheticSource ends by time)."""
-
-    name = "synthetic"
-
-    def __init__(self, inner: SyntheticSource, count: int) -> None:
-        self.inner, self.count = inner, count
-
-    async def stream(self) -> AsyncIterator[SourceItem]:
-        sent = 0
-        async for item in self.inner.stream():
-            yield item
-            sent += 1
-            if sent >= self.count:
-                return
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-
 class _Preloaded:
     """Lines made beforehand, fed from memory as fast as the pipeline takes them."""
 
@@ -85,7 +65,7 @@ async def _throughput(
     """(overall msgs/s, sustained msgs/s after the first flush, seconds to the first flush)."""
     sink = ClickHouseSink(store, batch_size=100_000, max_age_s=5.0, spool_dir=spool)
     pipeline = Pipeline(
-        source or _Counted(SyntheticSource(channels=8, rate=None, seed=7), lines),
+        source or SyntheticSource(channels=8, rate=None, seed=7, limit=lines),
         sink,
         SentimentSettings(),
         PipelineConfig(workers=workers),

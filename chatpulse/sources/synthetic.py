@@ -576,7 +576,7 @@ class SyntheticSource:
 
     ``rate`` lines per second overall (``None`` or ``0``: as fast as the consumer takes them,
     handing control back to the event loop every few hundred lines); ``duration`` seconds of
-    wall-clock time, ``None`` = until :meth:`close`.
+    wall-clock time, ``None`` = until :meth:`close`; ``limit``: end after that many lines.
     """
 
     name = "synthetic"
@@ -587,13 +587,17 @@ class SyntheticSource:
         rate: float | None = DEFAULT_RATE,
         seed: int = 0,
         duration: float | None = None,
+        limit: int | None = None,
     ) -> None:
         if rate is not None and rate < 0:
             raise ValueError("rate must not be negative")
         if duration is not None and duration <= 0:
             raise ValueError("duration must be positive")
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
         self.rate = rate or None
         self.duration = duration
+        self.limit = limit
         self._chat = SyntheticChat(channels, self.rate or UNPACED_TIMELINE_RATE, seed, now_ms())
         self._closed = False
 
@@ -606,7 +610,8 @@ class SyntheticSource:
         started = loop.time()
         deadline = math.inf if self.duration is None else started + self.duration
         chat = self._chat
-        for count, line in enumerate(chat.lines()):
+        received = now_ms()
+        for count, line in enumerate(itertools.islice(chat.lines(), self.limit)):
             if self._closed:
                 return
             if self.rate is not None:
@@ -618,11 +623,15 @@ class SyntheticSource:
                     await asyncio.sleep(min(due, deadline) - now)
                     if loop.time() >= deadline or self._closed:
                         return
+                received = now_ms()
             elif count % 256 == 0:
                 await asyncio.sleep(0)
                 if loop.time() >= deadline:
                     return
-            yield RawLine(line, now_ms())
+                # Unpaced, the lines between two yields to the loop arrive together (about a
+                # millisecond's worth): one receive time for them, as for lines of one socket read.
+                received = now_ms()
+            yield RawLine(line, received)
 
     async def close(self) -> None:
         self._closed = True

@@ -17,7 +17,7 @@ from chatpulse.events import (
     UserNoticeEvent,
 )
 from chatpulse.irc.twitch import parse_line
-from chatpulse.sources.base import RawLine
+from chatpulse.sources.base import RawLine, now_ms
 from chatpulse.sources.synthetic import SyntheticSource, generate_lines
 from chatpulse.sources.synthetic_data import (
     NEGATIVE_EMOTES,
@@ -223,3 +223,14 @@ async def test_unpaced_stream_yields_to_the_loop_and_close_stops_it() -> None:
     task.cancel()
     assert count == 20_000
     assert ticks >= 20  # the loop ran other tasks while lines were flowing
+
+
+async def test_a_limited_stream_ends_after_that_many_lines_with_current_receive_times() -> None:
+    before = now_ms()
+    items = [item async for item in SyntheticSource(rate=None, seed=3, limit=1000).stream()]
+    assert len(items) == 1000
+    assert all(isinstance(i, RawLine) and before <= i.received_at <= now_ms() for i in items)
+    paced = [item async for item in SyntheticSource(rate=2000.0, seed=3, limit=50).stream()]
+    assert len(paced) == 50
+    with pytest.raises(ValueError, match="limit"):
+        SyntheticSource(limit=-1)
