@@ -19,7 +19,6 @@ length), ``workers``.
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from chatpulse.bench import BenchOptions, Measurement
 from chatpulse.config import SentimentSettings, StoreSettings
-from chatpulse.pipeline import Pipeline, PipelineConfig
+from chatpulse.pipeline import Pipeline, PipelineConfig, default_workers
 from chatpulse.sources.base import RawLine, Source, SourceItem, now_ms
 from chatpulse.sources.synthetic import SyntheticSource, generate_lines
 from chatpulse.store import ClickHouseSink, Store, open_store
@@ -108,7 +107,7 @@ async def _latency(store: Store, spool: Path, seconds: float, workers: int) -> t
 def run(options: BenchOptions) -> list[Measurement]:
     lines = int(options.extra.get("lines", 150_000 if options.quick else 400_000))
     seconds = float(options.extra.get("latency_s", 8 if options.quick else 20))
-    workers = int(options.extra.get("workers", os.cpu_count() or 1))
+    workers = int(options.extra.get("workers", default_workers()))
     with tempfile.TemporaryDirectory(prefix="chatpulse-bench-e2e-") as folder:
         store = open_store(StoreSettings(dsn=f"chdb://{Path(folder) / 'db'}"))
         try:

@@ -148,7 +148,7 @@ class Runner(Protocol):
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop by itself after this many seconds (drains and flushes first).")  # fmt: skip
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Parse/sentiment worker processes (default: one per core; 0 = a thread).")  # fmt: skip
+              help="Parse/sentiment worker processes (default: cores + 1; 0 = a thread).")  # fmt: skip
 @click.option("--demo-history", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="With --demo: minutes of recent chat to generate first.")  # fmt: skip
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
