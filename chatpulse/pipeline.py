@@ -64,7 +64,7 @@ from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.sources.base import RawLine, Source
 from chatpulse.status import StatusSnapshot
 from chatpulse.store import ClickHouseSink
-from chatpulse.store.rows import StoreBatch, build_batch, split_events
+from chatpulse.store.rows import StoreBatch, build_batch, split_events, warm_up_arrow
 from chatpulse.transport.memory import MemoryQueue
 
 log = logging.getLogger(__name__)
@@ -167,8 +167,9 @@ def init_worker(
     if emote_cache is not None:
         index = EmoteIndex.from_cache(EmoteCache(emote_cache))
         _emotes = index if len(index) else None  # an empty cache costs nothing per message
-    if ignore_sigint:  # a worker process of our own: tune its collector
-        gc.collect()
+    if ignore_sigint:  # a worker process of our own
+        warm_up_arrow()  # now, while the pool starts, not in the first batch
+        gc.collect()  # then tune the collector
         gc.freeze()  # the analyzer's tables and the index stay; never traverse them again
         gc.set_threshold(*WORKER_GC_THRESHOLD)
 
