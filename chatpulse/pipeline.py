@@ -78,7 +78,8 @@ def default_workers() -> int:
     """One worker process per core, plus one. The parent (event loop, source, store stage and
     chDB's inserts) needs about a core in bursts; with one worker per core a core sat idle
     whenever the parent waited. In ``bench e2e`` on 2 cores, 3 workers beat 2 in 8 of 8 paired
-    runs (sustained 54.1k vs 50.8k msgs/s on average; start-up ~0.5 s longer, ~360 MiB more)."""
+    runs: sustained 54.1k vs 50.8k msgs/s on average; the rate including the pool's start-up
+    was the same (42.6k), and a worker holds ~360 MiB."""
     return (os.cpu_count() or 1) + 1
 
 

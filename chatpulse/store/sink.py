@@ -378,10 +378,11 @@ class ClickHouseSink:
         # from a server, which applies them itself after the batch (INSERT ... SELECT).
         early = moderation.stored_markers(self.store, stored_ids, stored_users, self._window_ms, since)
         self._insert("chat_messages", new_messages)
-        # Markers go in an INSERT of their own, after their messages: in one INSERT the table
-        # would collapse each original into its marker at once (ReplacingMergeTree merges the
-        # inserted block), so the stored version-0 copy, which readers of the live feed and
-        # the Superset datasets see until a background merge, would never exist.
+        # Markers go in an INSERT of their own, after their messages: with ClickHouse's default
+        # optimize_on_insert (which a server's settings profile may impose over ours, see
+        # store.clickhouse.INSERT_SETTINGS) one INSERT would collapse each original into its
+        # marker at once, so the stored version-0 copy, which readers of the live feed and the
+        # Superset datasets see until a background merge, would never exist.
         self._insert("chat_messages", marked if early is None else pa.concat_tables([marked, early]))
         self._insert("chat_emotes", new_emotes)
         self._insert("chat_events", new_events)

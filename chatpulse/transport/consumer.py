@@ -14,10 +14,11 @@ record's fault: they stop the loop without committing, so the records are consum
 
 Offsets are committed only after :meth:`StageHandler.make_durable` (the next stage has durably
 taken everything handed to it) and the dead-letter producer's flush both succeeded: every
-``commit_interval_s``, as soon as a poll comes back empty (caught up), when partitions are
-revoked in a rebalance (``on_revoke``), and at the end of :meth:`EventConsumer.run`. A crash
-between two commits replays the records since the last commit; downstream removes the
-duplicates by event id.
+``commit_interval_s``, when a poll comes back empty (caught up; at most
+:data:`IDLE_COMMITS_PER_INTERVAL` times per interval), when partitions are revoked in a
+rebalance (``on_revoke``), and at the end of :meth:`EventConsumer.run`. A crash between two
+commits replays the records since the last commit; downstream removes the duplicates by event
+id.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ CONSUMER_DEFAULTS: Final[Mapping[str, str]] = {
     "fetch.min.bytes": "262144",
     "queued.max.messages.kbytes": "65536",  # bounds the prefetch buffer per consumer
 }
+IDLE_COMMITS_PER_INTERVAL: Final = 4
 _FATAL_ERRORS: Final = (StoreError, TransportError)
 MAX_ERROR_HEADER: Final = 1000
 
@@ -157,10 +159,15 @@ class EventConsumer:
                     self._handler.idle()
                     self._dead_letters.poll(0)
                 now = self._clock()
+                since_commit = now - last_commit
                 # An empty poll means the stage has caught up: nothing more is coming to batch
-                # with, so what it holds is made durable (and visible downstream) now instead of
-                # at the next interval.
-                if now - last_commit >= self._commit_interval_s or (not messages and self._pending):
+                # with, so what it holds is made durable (and visible downstream) then instead of
+                # at the next interval; at most IDLE_COMMITS_PER_INTERVAL times per interval, so
+                # a trickle of chat cannot turn the sink's inserts into a stream of tiny ones.
+                caught_up = not messages and self._pending
+                if since_commit >= self._commit_interval_s or (
+                    caught_up and since_commit >= self._commit_interval_s / IDLE_COMMITS_PER_INTERVAL
+                ):
                     self.commit()
                     last_commit = now
                 if now - last_lag >= 1.0:
