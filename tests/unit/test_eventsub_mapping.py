@@ -25,8 +25,9 @@ from chatpulse.events import (
     parse_time,
 )
 from chatpulse.irc.twitch import parse_line
+from chatpulse.sources import dedupe
 from chatpulse.sources.base import RawLine, SourceItem
-from chatpulse.sources.dedupe import MergedSource, RecentIds
+from chatpulse.sources.dedupe import ClearChatTwins, MergedSource, RecentIds
 from chatpulse.sources.eventsub import EventSubSource, build_eventsub_source
 from chatpulse.sources.eventsub_mapping import (
     FrameError,
@@ -376,6 +377,68 @@ async def test_close_reaches_every_source() -> None:
     merged = MergedSource(sources)
     await merged.close()
     assert all(s.closed for s in sources)
+
+
+def irc_clearchat(login: str | None, duration: int | None = None) -> RawLine:
+    """IRC's CLEARCHAT: a timeout (with duration), a ban (without), a whole-chat clear (no login)."""
+    tags = "" if duration is None else f"ban-duration={duration};"
+    tags += "room-id=1001;" + ("target-user-id=6666;" if login else "") + "tmi-sent-ts=1714593611934"
+    return RawLine(f"@{tags} :tmi.twitch.tv CLEARCHAT #pulsetest" + (f" :{login}" if login else ""), RECEIVED)
+
+
+@pytest.mark.parametrize("eventsub_first", [False, True])
+async def test_a_timeout_both_paths_saw_is_delivered_once_with_its_duration(eventsub_first: bool) -> None:
+    # EventSub's clear_user_messages does not say how long; IRC's CLEARCHAT does: that copy stays.
+    cleared, _ = mapped("channel.chat.clear_user_messages.json")  # spammer_x
+    whole_chat, _ = mapped("channel.chat.clear.json")
+    merged = MergedSource([
+        ListSource("irc", [irc_clearchat("spammer_x", 600), irc_clearchat(None)], gap=0.05 * eventsub_first),
+        ListSource("eventsub", [cleared, whole_chat], gap=0.05 * (not eventsub_first)),
+    ])  # fmt: skip
+    events = await collect(merged)
+    clears = [e for e in events if isinstance(e, ClearChatEvent)]
+    assert len(events) == len(clears) == 2
+    timeout = next(c for c in clears if c.target_user_login)
+    assert (timeout.target_user_login, timeout.ban_duration, timeout.source) == ("spammer_x", 600, "irc")
+    assert any(c.target_user_login is None for c in clears)  # the whole-chat clear, once
+    assert merged.duplicates == 2
+
+
+async def test_a_clear_one_path_alone_saw_waits_briefly_and_a_repeat_is_a_new_action(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dedupe, "HOLD_MS", 200)
+    cleared, _ = mapped("channel.chat.clear_user_messages.json")  # only EventSub sees this one
+    merged = MergedSource([
+        ListSource("irc", [irc_clearchat("viewer32", 10), irc_clearchat("viewer32", 600),
+                           irc_privmsg("11111111-2222-3333-4444-555555555555")], gap=0.3),
+        ListSource("eventsub", [cleared]),
+    ])  # fmt: skip
+    events = await collect(merged)
+    seen = [(e.kind, getattr(e, "target_user_login", None), getattr(e, "ban_duration", None)) for e in events]
+    assert seen == [
+        ("clearchat", "spammer_x", None),  # released after the hold, before IRC's next lines
+        ("clearchat", "viewer32", 10),
+        ("clearchat", "viewer32", 600),  # the same path again: a second timeout, not a copy
+        ("message", None, None),
+    ]
+    assert merged.duplicates == 0
+
+
+def test_clearchat_twins_pair_only_copies_from_another_path_within_the_window() -> None:
+    def clear(source: str, at: int, duration: int | None = 60) -> ClearChatEvent:
+        return ClearChatEvent(received_at=at, source=source, channel="c", target_user_login="u",
+                              ban_duration=duration)  # fmt: skip
+
+    twins = ClearChatTwins(hold=True)
+    first = clear("irc", 1_000)
+    assert twins.offer(first, 1_000) == [first]
+    assert twins.offer(clear("eventsub", 3_000, None), 3_000) == []  # its copy
+    late = clear("eventsub", 1_000 + dedupe.TWIN_WINDOW_MS + 5_000, None)
+    assert twins.offer(late, late.received_at) == []  # a new action: held for a better twin
+    assert twins.seconds_to_next_release(late.received_at) == dedupe.HOLD_MS / 1000
+    assert twins.release_due(late.received_at + dedupe.HOLD_MS) == [late]
+    assert twins.release_all() == [] and twins.duplicates == 1
 
 
 def test_recent_ids_window_is_bounded_and_forgets_the_oldest() -> None:
