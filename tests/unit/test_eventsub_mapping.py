@@ -433,11 +433,14 @@ def test_clearchat_twins_pair_only_copies_from_another_path_within_the_window() 
     twins = ClearChatTwins(hold=True)
     first = clear("irc", 1_000)
     assert twins.offer(first, 1_000) == [first]
-    assert twins.offer(clear("eventsub", 3_000, None), 3_000) == []  # its copy
-    late = clear("eventsub", 1_000 + dedupe.TWIN_WINDOW_MS + 5_000, None)
-    assert twins.offer(late, late.received_at) == []  # a new action: held for a better twin
-    assert twins.seconds_to_next_release(late.received_at) == dedupe.HOLD_MS / 1000
-    assert twins.release_due(late.received_at + dedupe.HOLD_MS) == [late]
+    assert twins.offer(clear("eventsub", 3_000, None), 3_000) == []  # its copy, 2 s later
+    again = clear("irc", 4_000)
+    assert twins.offer(again, 4_000) == [again]  # once paired, the next one is a new action
+    later = 4_000 + dedupe.TWIN_WINDOW_MS + 1
+    late = clear("eventsub", later, None)
+    assert twins.offer(late, later) == []  # too late to be a copy: new, held for a better twin
+    assert twins.seconds_to_next_release(later) == dedupe.HOLD_MS / 1000
+    assert twins.release_due(later + dedupe.HOLD_MS) == [late]
     assert twins.release_all() == [] and twins.duplicates == 1
 
 
