@@ -176,14 +176,19 @@ def test_when_chat_pauses_the_sink_stores_what_it_holds_without_waiting_out_max_
     sink = ServiceThread(run_sink, pipeline_settings, max_age_s=40)
     try:
         started = time.monotonic()
-        wait_until(lambda: _stored_metric(sink) == 50, 30, "the sink to report the 50 messages stored")
+        # Stored (the metric counts what the store took), then committed: the offsets follow.
+        wait_until(lambda: _stored_metric(sink) == 50 and _commits(sink) >= 1, 30,
+                   "the sink to store the 50 messages and commit their offsets")  # fmt: skip
         waited = time.monotonic() - started
-        assert sink.service is not None and sink.service.consumer.stats.commits >= 1
     finally:
         sink.stop()
     assert waited < 30  # not the 40 s of --max-age
     rows, ids, _ = stored_messages(pipeline_settings.store.dsn)
     assert (rows, ids) == (50, 50)
+
+
+def _commits(sink: ServiceThread) -> int:
+    return sink.service.consumer.stats.commits if sink.service else 0
 
 
 def _stored_metric(sink: ServiceThread) -> float:
