@@ -128,8 +128,8 @@ def test_views_name_only_fields_of_the_events_they_stand_for() -> None:
 
 def test_a_batch_of_views_leaves_the_garbage_collector_nothing_to_walk(shared_data: Path) -> None:
     # A consumer holds thousands of views per batch; tracked ones made every young collection
-    # walk them (about 1.3 us per record, see chatpulse.wire_views). A field added later that
-    # makes views tracked (a list, a tracked Struct) shows up here.
+    # walk them (about 1.3 us per record, see chatpulse.wire_views). A view class, new or old,
+    # built without gc=False shows up here.
     import gc
 
     values = _capture_records(shared_data)
