@@ -42,10 +42,9 @@ def latency_reference_ms(record: ChatEvent | RecordView) -> int:
     """Where a record's end-to-end latency starts: the server's ``sent_at`` for live chat, the
     local ``received_at`` for replays (whose ``sent_at`` is history). Events hold times as ms,
     wire views as ISO strings."""
-    sent_at, received_at = record.sent_at, record.received_at
-    if sent_at is not None and record.source != "replay":
-        return parse_time(sent_at) if isinstance(sent_at, str) else sent_at
-    return parse_time(received_at) if isinstance(received_at, str) else received_at
+    sent_at = record.sent_at
+    reference = sent_at if sent_at is not None and record.source != "replay" else record.received_at
+    return parse_time(reference) if isinstance(reference, str) else reference
 
 
 def latencies_s(references_ms: Iterable[int], now_ms: int) -> Iterator[float]:
