@@ -19,7 +19,7 @@ Metric names (label ``stage``: ingest, enrich, sink, run, ...)::
     chatpulse_spooled_total              records written to the spool (broker unreachable)
     chatpulse_end_to_end_latency_seconds histogram: sent_at (or received_at) -> this stage done
 
-``chatpulse run`` adds its pipeline's own families (:mod:`chatpulse.run_metrics`) and, through
+``chatpulse run`` adds its pipeline's own families (:mod:`chatpulse.run.metrics`) and, through
 Kafka, serves all three stages on one port: :class:`MergedMetrics` joins several registries
 into one exposition (each family once, its samples from every stage).
 """

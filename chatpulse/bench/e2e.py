@@ -1,7 +1,7 @@
 """``chatpulse bench e2e``: the embedded ``run`` pipeline end to end (DESIGN.md section 8).
 
 1. Throughput: synthetic chat at full speed -> parse -> lexicon -> chDB, through the same
-   :class:`~chatpulse.pipeline.Pipeline` as ``chatpulse run`` (worker pool sized to the cores,
+   :class:`~chatpulse.run.embedded.Pipeline` as ``chatpulse run`` (worker pool sized to the cores,
    bounded queues), into a fresh chDB folder. Sustained msgs/s = lines stored after the first
    flush / wall time from that flush to the end (pool start-up excluded, reported apart), with
    the peak resident memory of the parent and of the biggest worker. The synthetic generator
@@ -27,9 +27,9 @@ from pathlib import Path
 
 from chatpulse.bench import BenchOptions, Measurement
 from chatpulse.config import SentimentSettings, StoreSettings
-from chatpulse.pipeline import Pipeline, PipelineConfig, default_workers
+from chatpulse.run.embedded import Pipeline, PipelineConfig, default_workers
 from chatpulse.sources.base import RawLine, Source, SourceItem, now_ms
-from chatpulse.sources.synthetic import SyntheticSource, generate_lines
+from chatpulse.sources.synthetic.chat import SyntheticSource, generate_lines
 from chatpulse.store import ClickHouseSink, Store, open_store
 
 TARGET_MSGS_PER_S = 50_000
@@ -41,6 +41,7 @@ class _Preloaded:
     """Lines made beforehand, fed from memory as fast as the pipeline takes them."""
 
     name = "synthetic"
+    in_history = False  # see Source.in_history
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines

@@ -139,6 +139,8 @@ class _CopiesSource:
     chat: fresh message ids, and server times moved past the previous copy's, as live chat
     would be (copies at the capture's own times would be replays to the sink)."""
 
+    in_history = False  # see Source.in_history
+
     name = "synthetic"
 
     def __init__(self, lines: Sequence[str], count: int) -> None:
@@ -184,7 +186,7 @@ def _ingest_child(settings: Settings, capture: Path, count: int, go: Any, finish
     """``chatpulse ingest`` of ``count`` lines of the capture, once ``go`` is set; the wall-clock
     time it finished goes to ``finished`` (a process of its own, as the service runs: as a thread
     of the measuring process it shared the GIL with the polling of the sink's metrics)."""
-    from chatpulse.cli.ingest import run_ingest
+    from chatpulse.services.ingest import run_ingest
 
     source = _CopiesSource(list(iter_lines(capture)), count)
     go.wait()
@@ -193,13 +195,13 @@ def _ingest_child(settings: Settings, capture: Path, count: int, go: Any, finish
 
 
 def _enrich_child(settings: Settings, stop: Any) -> None:
-    from chatpulse.cli.enrich import run_enrich
+    from chatpulse.services.enrich import run_enrich
 
     run_enrich(settings, stop, tune_gc=True)  # as the chatpulse enrich command runs it
 
 
 def _sink_child(settings: Settings, stop: Any, port: int) -> None:
-    from chatpulse.cli.sink import run_sink
+    from chatpulse.services.sink import run_sink
 
     run_sink(settings, stop, metrics_port=port, tune_gc=True)  # as the chatpulse sink command runs it
 

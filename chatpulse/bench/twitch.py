@@ -21,7 +21,7 @@ from chatpulse.config import TwitchSettings
 from chatpulse.events import CoverageEvent, dumps
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import RawLine
-from chatpulse.sources.twitch_irc import IrcTimings, TwitchIrcSource
+from chatpulse.sources.twitch_irc.source import IrcTimings, TwitchIrcSource
 
 _TWITCH_JOINS_PER_10_S = 20
 
@@ -93,7 +93,7 @@ async def _measure(url: str, count: int) -> list[Measurement]:
 def run(options: BenchOptions) -> list[Measurement]:
     count = int(options.extra.get("channels", 200 if options.quick else 1000))
     server = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "chatpulse.sources.testing_irc_server", "--port", "0"],
+        [sys.executable, "-m", "chatpulse.testing.irc_server", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -113,7 +113,7 @@ def run(options: BenchOptions) -> list[Measurement]:
 async def _firehose(channels: int, lines: int) -> Measurement:
     """What one ingest process does per event, minus the broker: read a synthetic firehose of
     ``channels`` channels, parse every line, encode the wire JSON."""
-    from chatpulse.sources.synthetic import SyntheticSource
+    from chatpulse.sources.synthetic.chat import SyntheticSource
 
     source = SyntheticSource(channels=channels, rate=None)
     seen = 0

@@ -71,7 +71,7 @@ async def _serve(
     try:
         store.migrate()
         if metrics is not None:
-            from chatpulse.run_metrics import store_metrics
+            from chatpulse.run.metrics import store_metrics
 
             metrics.attach(*store_metrics("dashboard", store))
             Console(stderr=True).print(f"[bold]Metrics:[/bold] {metrics.server.url}/metrics")

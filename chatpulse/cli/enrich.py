@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import click
 
 from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
-from chatpulse.config import Settings, load_settings
-from chatpulse.metrics import StageMetrics
-from chatpulse.services.gc_tuning import with_gc_tuning
-from chatpulse.services.runtime import ConsumerService, run_consumer_service, stop_on_signals
-from chatpulse.transport.kafka import EventProducer
+from chatpulse.config import load_settings
+from chatpulse.services.enrich import run_enrich
+from chatpulse.services.runtime import stop_on_signals
 
 
 @click.command(name="enrich")
@@ -47,41 +44,3 @@ def command(
     with stop_on_signals(stop):
         run_enrich(settings, stop, batch_size=batch_size, metrics_host=metrics_host,
                    metrics_port=metrics_port, tune_gc=True)  # fmt: skip
-
-
-def run_enrich(
-    settings: Settings,
-    stop: threading.Event,
-    *,
-    batch_size: int = 5000,
-    metrics_host: str = "127.0.0.1",
-    metrics_port: int | None = None,
-    on_ready: Callable[[ConsumerService], None] | None = None,
-    tune_gc: bool = False,
-) -> ConsumerService | None:
-    """The enrich service until ``stop`` is set (tests and benchmarks call this directly).
-
-    ``tune_gc``: for a process that only runs this service (see :mod:`chatpulse.services.gc_tuning`).
-    """
-    from chatpulse.sentiment import create_analyzer
-    from chatpulse.services.enrich import EnrichStage
-
-    analyzer = create_analyzer(settings.sentiment)  # ModelError (exit 2) before joining the group
-    stages: list[EnrichStage] = []
-
-    def make_handler(producer: EventProducer, metrics: StageMetrics) -> EnrichStage:
-        stages.append(EnrichStage(analyzer, producer, settings.kafka.topic_enriched, metrics))
-        return stages[0]
-
-    return run_consumer_service(
-        "enrich",
-        settings,
-        topic_in=settings.kafka.topic_raw,
-        make_handler=make_handler,
-        events_out=lambda: stages[0].produced if stages else 0,
-        stop=stop,
-        metrics_host=metrics_host,
-        metrics_port=metrics_port,
-        on_ready=with_gc_tuning(on_ready) if tune_gc else on_ready,
-        batch_size=batch_size,
-    )

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import threading
 
 import click
 
 from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
 from chatpulse.cli.options import channel_list, live_chat_options
-from chatpulse.config import Settings, load_settings
-from chatpulse.emotes import EmoteCache, EmoteIndex
-from chatpulse.errors import TransportError
-from chatpulse.metrics import StageMetrics
-from chatpulse.services.ingest import IngestService
-from chatpulse.services.runtime import StatusLine, serve_metrics
-from chatpulse.sources.base import Source
+from chatpulse.config import load_settings
+from chatpulse.services.ingest import run_ingest
 
 log = logging.getLogger(__name__)
 
@@ -90,67 +83,3 @@ def command(
         synthetic_rate=synthetic_rate,
     )
     asyncio.run(run_ingest(settings, source, duration, metrics_host, metrics_port))
-
-
-async def run_ingest(
-    settings: Settings,
-    source: Source,
-    duration: float | None = None,
-    metrics_host: str = "127.0.0.1",
-    metrics_port: int | None = None,
-) -> IngestService:
-    """Run :class:`IngestService` until the source ends, ``duration`` passes or a signal arrives."""
-    from chatpulse.transport.kafka import client_config, ensure_topics, open_producer
-
-    config = client_config(settings.kafka)
-    producer, lock = open_producer(settings.kafka, config, "ingest")
-    try:
-        try:
-            ensure_topics(config, settings.kafka, timeout_s=10.0)
-        except TransportError as exc:
-            producer.mark_unreachable(str(exc))
-        cache = EmoteCache(settings.emotes.cache_folder())
-        emotes = EmoteIndex.from_cache(cache)
-        service = IngestService(
-            source, producer, settings.kafka.topic_raw, emotes=emotes if emotes else None, emote_cache=cache
-        )
-        metrics = StageMetrics("ingest", service.snapshot)
-        server = serve_metrics(
-            metrics,
-            metrics_host,
-            metrics_port,
-            lambda: (
-                not producer.degraded,
-                "ok" if not producer.degraded else "kafka unreachable: spooling",
-            ),  # fmt: skip
-        )
-        status = StatusLine("ingest", service.snapshot)
-        loop = asyncio.get_running_loop()
-        # Signals reach only the main thread (tests and benchmarks run ingest on others).
-        on_main = threading.current_thread() is threading.main_thread()
-        signals = (signal.SIGINT, signal.SIGTERM) if on_main else ()
-        for sig in signals:
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
-        timer = loop.call_later(duration, lambda: asyncio.ensure_future(service.stop())) if duration else None
-        ticker = asyncio.create_task(_tick(status))
-        try:
-            await service.run()
-        finally:
-            ticker.cancel()
-            if timer is not None:
-                timer.cancel()
-            for sig in signals:
-                loop.remove_signal_handler(sig)
-            status.tick(final=True)
-            if server is not None:
-                server.stop()
-        return service
-    finally:
-        producer.close()
-        lock.release()
-
-
-async def _tick(status: StatusLine) -> None:
-    while True:
-        await asyncio.sleep(0.5)
-        status.tick()

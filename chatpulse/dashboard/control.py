@@ -3,7 +3,7 @@
 ``chatpulse run`` builds a :class:`ChannelControl` with :func:`control_for` from the source it
 reads and hands it to :func:`chatpulse.dashboard.app.create_app`; ``chatpulse dashboard`` has no
 source and passes None (the endpoints then answer 501). Only a live IRC source
-(:class:`~chatpulse.sources.twitch_irc.TwitchIrcSource`) can change its channels while it runs;
+(:class:`~chatpulse.sources.twitch_irc.source.TwitchIrcSource`) can change its channels while it runs;
 for every other source (a replay, synthetic chat, EventSub, IRC and EventSub merged)
 :func:`control_for` returns a control whose ``join``/``part`` raise :class:`ControlUnavailable`
 naming the reason (the endpoints then answer 409).

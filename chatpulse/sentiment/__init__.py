@@ -13,9 +13,8 @@ import dataclasses
 from collections.abc import Sequence
 
 from chatpulse.config import SentimentSettings
-from chatpulse.events import ChatEvent, MessageEvent, UserNoticeEvent
+from chatpulse.events import ChatEvent
 from chatpulse.sentiment.base import Analyzer, MessageLike
-from chatpulse.wire_views import ScoringView
 
 __all__ = ["Analyzer", "MessageLike", "create_analyzer", "enrich_events"]
 
@@ -40,26 +39,13 @@ def create_analyzer(settings: SentimentSettings) -> Analyzer:
     )
 
 
-def is_scorable(event: ChatEvent | ScoringView) -> bool:
-    """Whether the enrich stage scores ``event`` (an event, or the enrich service's wire view of
-    one): chat messages, and user notices with text."""
-    kind = event.kind
-    return kind == "message" or (kind == "usernotice" and bool(getattr(event, "text", None)))
-
-
 def enrich_events(events: Sequence[ChatEvent], analyzer: Analyzer) -> list[ChatEvent]:
     """``events`` in order, chat messages (and user notices with text) with ``sentiment`` set;
     every other event passes through unchanged. One ``analyze`` call for the whole batch."""
-    targets = [i for i, event in enumerate(events) if is_scorable(event)]
-    if not targets:
-        return list(events)
-    messages: list[MessageLike] = []
-    for i in targets:
-        event = events[i]
-        assert isinstance(event, (MessageEvent, UserNoticeEvent))  # noqa: S101 - narrowed above
-        messages.append(event)
-    verdicts = analyzer.analyze(messages)
+    from chatpulse.stages import score  # the one scoring rule (imported here: stages imports us)
+
+    verdicts = score(events, analyzer)
     out = list(events)
-    for i, verdict in zip(targets, verdicts, strict=True):
+    for i, verdict in verdicts.items():
         out[i] = dataclasses.replace(events[i], sentiment=verdict)  # type: ignore[call-arg]
     return out

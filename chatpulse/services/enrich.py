@@ -1,8 +1,8 @@
 """The enrich service: ``kafka.topic_raw`` -> sentiment -> ``kafka.topic_enriched``.
 
 Stateless: run N processes with the same ``kafka.group_prefix`` and Kafka spreads the raw
-topic's partitions over them. Each consumed batch is scored in one ``analyze`` call (the events
-:func:`chatpulse.sentiment.enrich_events` would score) and produced keyed by channel; offsets
+topic's partitions over them. Each consumed batch is scored in one ``analyze`` call
+(:func:`chatpulse.stages.score`, the embedded run's rule) and produced keyed by channel; offsets
 are committed after the producer flushed (every enriched record acknowledged or spooled).
 Records are read as partial views (:mod:`chatpulse.wire_views`): scoring needs a record's text
 and emote spans, and the enriched record is the raw one with the verdict written in.
@@ -11,20 +11,21 @@ and emote spans, and the enriched record is the raw one with the verdict written
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import Final, cast
+import threading
+from collections.abc import Callable, Sequence
+from typing import Final
 
 import msgspec
 import orjson
 
+from chatpulse.config import Settings
 from chatpulse.events import ChatEvent, Sentiment, dumps_bytes, loads
 from chatpulse.metrics import StageMetrics
-from chatpulse.sentiment import Analyzer, MessageLike
-
-# The one rule of which events get a verdict, shared with enrich_events (the embedded pipeline).
-from chatpulse.sentiment import is_scorable as scorable
-from chatpulse.services.runtime import latencies_s, latency_reference_ms
+from chatpulse.sentiment import Analyzer, create_analyzer
+from chatpulse.services.gc_tuning import with_gc_tuning
+from chatpulse.services.runtime import STATUS_INTERVAL_S, ConsumerService, latencies_s, run_consumer_service
 from chatpulse.sources.base import now_ms
+from chatpulse.stages import latency_reference_ms, score
 from chatpulse.transport.kafka import EventProducer, record_for
 from chatpulse.wire_views import ScoringView, decode_view
 
@@ -72,16 +73,16 @@ class EnrichStage:
         self.metrics = metrics
         self.produced = 0
 
+    @property
+    def passed_on(self) -> int:
+        return self.produced
+
     def decode(self, value: bytes) -> ScoringView | ChatEvent:
         return decode_view(_SCORING, value)
 
     def process(self, records: Sequence[ScoringView | ChatEvent], values: Sequence[bytes]) -> None:
-        targets = [i for i, record in enumerate(records) if scorable(record)]
-        verdicts: dict[int, Sentiment] = {}
-        if targets:
-            # raises for a batch the analyzer cannot take (the consumer then isolates the record)
-            messages = cast("list[MessageLike]", [records[i] for i in targets])  # what scorable admits
-            verdicts = dict(zip(targets, self.analyzer.analyze(messages), strict=True))
+        # raises for a batch the analyzer cannot take (the consumer then isolates the record)
+        verdicts = score(records, self.analyzer)
         # Records are built before any is sent: a failure above sends nothing of this batch.
         out = []
         for i, (record, raw) in enumerate(zip(records, values, strict=True)):
@@ -104,3 +105,41 @@ class EnrichStage:
 
     def idle(self) -> None:
         self.producer.poll(0)
+
+
+def run_enrich(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    analyzer: Analyzer | None = None,
+    batch_size: int = 5000,
+    commit_interval_s: float = 1.0,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    status_interval_s: float = STATUS_INTERVAL_S,
+    on_ready: Callable[[ConsumerService], None] | None = None,
+    tune_gc: bool = False,
+) -> ConsumerService | None:
+    """The enrich service until ``stop`` is set: ``chatpulse enrich``, ``run --kafka`` (which
+    passes its ``analyzer``), tests and benchmarks all start it here.
+
+    ``tune_gc``: for a process that only runs this service (see :mod:`chatpulse.services.gc_tuning`).
+    """
+    scorer = analyzer or create_analyzer(settings.sentiment)  # ModelError (exit 2) before joining
+
+    def make_handler(producer: EventProducer, metrics: StageMetrics) -> EnrichStage:
+        return EnrichStage(scorer, producer, settings.kafka.topic_enriched, metrics)
+
+    return run_consumer_service(
+        "enrich",
+        settings,
+        topic_in=settings.kafka.topic_raw,
+        make_handler=make_handler,
+        stop=stop,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
+        on_ready=with_gc_tuning(on_ready) if tune_gc else on_ready,
+        batch_size=batch_size,
+        commit_interval_s=commit_interval_s,
+        status_interval_s=status_interval_s,
+    )

@@ -1,7 +1,7 @@
 """The ingest service: a source -> parse -> ``kafka.topic_raw`` (key = channel).
 
-:meth:`IngestService.run` reads the source on the event loop, parses raw lines
-(:func:`chatpulse.irc.twitch.parse_line`, never raises) and hands each event to the
+:meth:`IngestService.run` reads the source on the event loop, parses raw lines and adds
+third-party emotes (:mod:`chatpulse.stages`, as the embedded run does) and hands each event to the
 :class:`~chatpulse.transport.producer.EventProducer`. When the producer cannot take an event
 (its queue is full, or the broker is away and the spool is full) ``run`` awaits, so the source is
 read more slowly: back-pressure, never a dropped event. A background task polls the producer
@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 
+from chatpulse.config import Settings
 from chatpulse.emotes import EmoteCache, EmoteIndex
-from chatpulse.events import MessageEvent, UserNoticeEvent
-from chatpulse.irc.twitch import parse_line
-from chatpulse.metrics import StageSnapshot
-from chatpulse.sources.base import RawLine, Source
-from chatpulse.transport.kafka import EventProducer, event_record
+from chatpulse.errors import TransportError
+from chatpulse.metrics import StageMetrics, StageSnapshot
+from chatpulse.run.status import StatusLine, stage_status
+from chatpulse.services.runtime import STATUS_INTERVAL_S, serve_metrics
+from chatpulse.sources.base import Source
+from chatpulse.stages import Annotator, RoomIds, parse
+from chatpulse.transport.kafka import EventProducer, client_config, ensure_topics, event_record, open_producer
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +47,23 @@ class IngestService:
         where each live channel's room id is recorded once, so ``chatpulse emotes refresh
         --channel NAME`` knows the id the providers key channel sets by."""
         self.source = source
-        self.emotes = emotes
-        self.emote_cache = emote_cache if source.name != "synthetic" else None  # made-up ids
-        self._rooms_seen: set[str] = set()
+        self.annotator = Annotator(emotes)
+        self.room_ids = RoomIds(emote_cache, source.name)
         self.drain_timeout_s = drain_timeout_s  # at the end: how long to wait for the broker to return
         self.producer = producer
         self.topic = topic
         self.received = 0
         self.parse_errors = 0
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, source: Source, producer: EventProducer, drain_timeout_s: float = 60.0
+    ) -> IngestService:
+        """The service ``chatpulse ingest`` and ``run --kafka`` run: the raw topic and the
+        third-party emote cache (``emotes.cache_dir``) come from ``settings``."""
+        cache = EmoteCache(settings.emotes.cache_folder())
+        return cls(source, producer, settings.kafka.topic_raw, drain_timeout_s,
+                   emotes=EmoteIndex.from_cache(cache), emote_cache=cache)  # fmt: skip
 
     def snapshot(self) -> StageSnapshot:
         stats = self.producer.stats
@@ -67,16 +81,14 @@ class IngestService:
     async def run(self) -> None:
         poller = asyncio.create_task(self._poll_forever())
         try:
+            name = self.source.name
+            annotate, room_ids = self.annotator.annotate_one, self.room_ids
             async for item in self.source.stream():
-                if isinstance(item, RawLine):
-                    event = parse_line(item.line, item.received_at, self.source.name)
-                else:
-                    event = item
-                if isinstance(event, (MessageEvent, UserNoticeEvent)):
-                    if self.emotes is not None:
-                        event = self.emotes.annotate(event)
-                    if self.emote_cache is not None and event.channel not in self._rooms_seen:
-                        self._remember_room(event)
+                event = annotate(parse(item, name))
+                if event.channel_id and event.channel and event.channel not in room_ids.known:
+                    new = room_ids.new(RoomIds.seen_in((event,)))
+                    if new:
+                        room_ids.record(new)  # once per channel and run
                 self.received += 1
                 if event.kind == "error":
                     self.parse_errors += 1
@@ -95,15 +107,6 @@ class IngestService:
                 log.warning("ingest: waiting for kafka to acknowledge or spool %d records",
                             self.producer.in_flight())  # fmt: skip
 
-    def _remember_room(self, event: MessageEvent | UserNoticeEvent) -> None:
-        if event.channel is None or event.channel_id is None or self.emote_cache is None:
-            return
-        self._rooms_seen.add(event.channel)
-        try:
-            self.emote_cache.remember_channel_id(event.channel, event.channel_id)
-        except (OSError, ValueError) as exc:  # the cache is a convenience: never stop ingest for it
-            log.warning("cannot record room id of %s in the emote cache: %s", event.channel, exc)
-
     async def stop(self) -> None:
         await self.source.close()
 
@@ -111,3 +114,64 @@ class IngestService:
         while True:
             self.producer.poll(0)
             await asyncio.sleep(0.05)
+
+
+async def run_ingest(
+    settings: Settings,
+    source: Source,
+    duration: float | None = None,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+) -> IngestService:
+    """Run :class:`IngestService` until the source ends, ``duration`` passes or a signal arrives."""
+
+    config = client_config(settings.kafka)
+    producer, lock = open_producer(settings.kafka, config, "ingest")
+    try:
+        try:
+            ensure_topics(config, settings.kafka, timeout_s=10.0)
+        except TransportError as exc:
+            producer.mark_unreachable(str(exc))
+        service = IngestService.from_settings(settings, source, producer)
+        metrics = StageMetrics("ingest", service.snapshot)
+        server = serve_metrics(
+            metrics,
+            metrics_host,
+            metrics_port,
+            lambda: (
+                not producer.degraded,
+                "ok" if not producer.degraded else "kafka unreachable: spooling",
+            ),  # fmt: skip
+        )
+        status = StatusLine(
+            lambda: stage_status("ingest", service.snapshot()), plain_every_s=STATUS_INTERVAL_S
+        )
+        loop = asyncio.get_running_loop()
+        # Signals reach only the main thread (tests and benchmarks run ingest on others).
+        on_main = threading.current_thread() is threading.main_thread()
+        signals = (signal.SIGINT, signal.SIGTERM) if on_main else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
+        timer = loop.call_later(duration, lambda: asyncio.ensure_future(service.stop())) if duration else None
+        ticker = asyncio.create_task(_tick(status))
+        try:
+            await service.run()
+        finally:
+            ticker.cancel()
+            if timer is not None:
+                timer.cancel()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            status.final()
+            if server is not None:
+                server.stop()
+        return service
+    finally:
+        producer.close()
+        lock.release()
+
+
+async def _tick(status: StatusLine) -> None:
+    while True:
+        await asyncio.sleep(0.5)
+        status.tick()

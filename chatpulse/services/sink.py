@@ -8,22 +8,27 @@ End-to-end latency is observed when the flush that made a message queryable retu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
 
 import msgspec
 import pyarrow as pa
 
+from chatpulse.config import Settings
 from chatpulse.errors import WireFormatError
 from chatpulse.events import ChatEvent, loads
 from chatpulse.metrics import StageMetrics
-from chatpulse.services.runtime import latencies_s, latency_reference_ms
+from chatpulse.services.gc_tuning import with_gc_tuning
+from chatpulse.services.runtime import STATUS_INTERVAL_S, ConsumerService, latencies_s, run_consumer_service
 from chatpulse.sources.base import now_ms
-from chatpulse.store.rows import store_batch
+from chatpulse.stages import latency_reference_ms, store_rows
+from chatpulse.store import open_store
+from chatpulse.store.sink import ClickHouseSink
+from chatpulse.transport.kafka import EventProducer
+from chatpulse.transport.spool import lock_spool_folder
 from chatpulse.wire_views import MessageView, decode_view
-
-if TYPE_CHECKING:
-    from chatpulse.store.sink import ClickHouseSink
 
 # Each insert batch costs chDB about 0.1 s of CPU besides its rows (statements, new parts and
 # their merges, materialized views, moderation lookups). Measured with a chDB sink fed 200k
@@ -56,6 +61,10 @@ class SinkStage:
         self._taken = 0
         self._references: list[int] = []
 
+    @property
+    def passed_on(self) -> int:
+        return self.stored
+
     def decode(self, value: bytes) -> MessageView | ChatEvent:
         record = decode_view(_MESSAGES, value)
         if isinstance(record, MessageView) and not (
@@ -66,7 +75,7 @@ class SinkStage:
 
     def process(self, records: Sequence[MessageView | ChatEvent], values: Sequence[bytes]) -> None:
         try:
-            batch = store_batch(records)
+            batch = store_rows(records)
             references: list[int] = []
             if len(self._references) < LATENCY_SAMPLES:
                 step = max(1, len(records) // LATENCY_SAMPLES_PER_BATCH)
@@ -88,3 +97,76 @@ class SinkStage:
 
     def idle(self) -> None:
         self.sink.poll()
+
+
+def run_sink(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    batch_size: int = BATCH_ROWS,
+    max_age_s: float = 1.0,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    status_interval_s: float = STATUS_INTERVAL_S,
+    on_ready: Callable[[ConsumerService], None] | None = None,
+    tune_gc: bool = False,
+    sink: ClickHouseSink | None = None,
+) -> ConsumerService | None:
+    """The sink service until ``stop`` is set: ``chatpulse sink``, ``run --kafka``, tests and
+    benchmarks all start it here.
+
+    ``sink``: write through this sink (``run --kafka``, whose dashboard reads the same chDB
+    folder: a folder belongs to one process) instead of opening ``settings.store``; it is then
+    left open for its owner. ``tune_gc``: for a process that only runs this service (see
+    :mod:`chatpulse.services.gc_tuning`).
+    """
+    if sink is not None:
+        return _run_sink_stage(settings, stop, sink, max_age_s, batch_size, metrics_host, metrics_port,
+                               status_interval_s, on_ready, tune_gc)  # fmt: skip
+    store = open_store(settings.store)
+    # The store spool (failed inserts) lives beside the Kafka spool, one locked folder per worker.
+    store_spool = lock_spool_folder(Path(settings.kafka.spool_dir), "sink-store")
+    stages: list[ClickHouseSink] = []
+    try:
+        store.migrate()
+
+        folder = store_spool.folder
+        owned = ClickHouseSink(store, batch_size=batch_size, max_age_s=max_age_s, spool_dir=folder)
+        stages.append(owned)
+        return _run_sink_stage(settings, stop, owned, max_age_s, batch_size, metrics_host, metrics_port,
+                               status_interval_s, on_ready, tune_gc)  # fmt: skip
+    finally:
+        for owned_sink in stages:
+            owned_sink.close()
+        store_spool.release()
+        store.close()
+
+
+def _run_sink_stage(
+    settings: Settings,
+    stop: threading.Event,
+    sink: ClickHouseSink,
+    max_age_s: float,
+    batch_size: int,
+    metrics_host: str,
+    metrics_port: int | None,
+    status_interval_s: float,
+    on_ready: Callable[[ConsumerService], None] | None,
+    tune_gc: bool,
+) -> ConsumerService | None:
+    def make_handler(producer: EventProducer, metrics: StageMetrics) -> SinkStage:
+        return SinkStage(sink, metrics)
+
+    return run_consumer_service(
+        "sink",
+        settings,
+        topic_in=settings.kafka.topic_enriched,
+        make_handler=make_handler,
+        stop=stop,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
+        on_ready=with_gc_tuning(on_ready) if tune_gc else on_ready,
+        batch_size=min(batch_size, POLL_RECORDS),
+        commit_interval_s=max_age_s,
+        status_interval_s=status_interval_s,
+    )

@@ -35,6 +35,10 @@ class Source(Protocol):
     """A producer of raw chat lines."""
 
     name: str  # the event ``source`` field: irc, eventsub, replay, synthetic
+    # True while the source yields chat from the past before its live chat (the demo's
+    # back-fill). Read by the runners between items: history leaves in batches of its own and
+    # adds no latency samples. Sources without history keep it False.
+    in_history: bool
 
     def stream(self) -> AsyncIterator[SourceItem]:
         """Yield items until exhausted or closed. Called once, by the pipeline."""

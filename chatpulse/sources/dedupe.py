@@ -162,6 +162,8 @@ class MergedSource:
     ended, and then re-raises the first failure, if any, so a dead path is never silent.
     """
 
+    in_history = False  # see Source.in_history
+
     def __init__(
         self, sources: Sequence[Source], window: int = DEFAULT_WINDOW, queue_size: int = 10_000
     ) -> None:

@@ -86,6 +86,8 @@ def _sent_at(line: str) -> int | None:
 class ReplaySource:
     """Replays a recording at ``speed`` times its recorded pace (``None``: as fast as possible)."""
 
+    in_history = False  # see Source.in_history
+
     name = "replay"
 
     def __init__(self, path: str | Path, speed: float | None = 1.0, loop: bool = False) -> None:

@@ -61,7 +61,7 @@ def build_source(
             raise ConfigError(f"--replay {replay}: no such file")
         return ReplaySource(replay, speed=speed, loop=loop)
     if synthetic:
-        from chatpulse.sources.synthetic import SyntheticSource  # lands separately; imported lazily
+        from chatpulse.sources.synthetic.chat import SyntheticSource  # lands separately; imported lazily
 
         names = normalize_channels(channels or settings.twitch.channels)
         if synthetic_rate is None:
@@ -84,12 +84,12 @@ def build_source(
 
 def _live_source(settings: Settings, channels: tuple[str, ...]) -> Source:
     """IRC, EventSub, or both merged (``twitch.source``); both paths dedupe by message id."""
-    from chatpulse.sources.twitch_irc import TwitchIrcSource
+    from chatpulse.sources.twitch_irc.source import TwitchIrcSource
 
     kind = settings.twitch.source
     if kind == "irc":
         return TwitchIrcSource(settings.twitch, channels)
-    from chatpulse.sources.eventsub import build_eventsub_source
+    from chatpulse.sources.eventsub.source import build_eventsub_source
 
     eventsub = build_eventsub_source(settings, channels)
     if kind == "eventsub":

@@ -53,73 +53,6 @@ def message_time(message: ChatEvent) -> int:
     return message.sent_at if message.sent_at is not None else message.received_at
 
 
-def message_columns(
-    messages: Sequence[MessageEvent], sentiments: Sequence[Sentiment | None] | None = None
-) -> Columns:
-    """``chat_messages`` columns (version 0, not deleted: the table defaults fill those).
-
-    ``sentiments``, when given, are the messages' verdicts in order (they win over
-    ``message.sentiment``): the pipeline scores a batch and builds its rows without making a
-    scored copy of every event first.
-    """
-    m = messages
-    s = [e.sentiment for e in m] if sentiments is None else sentiments
-    return {
-        "id": [e.id for e in m],
-        "channel": [e.channel or "" for e in m],
-        "channel_id": [e.channel_id or "" for e in m],
-        "sent_at": [e.received_at if e.sent_at is None else e.sent_at for e in m],
-        "received_at": [e.received_at for e in m],
-        "source": [e.source for e in m],
-        "user_id": [e.user_id or "" for e in m],
-        "user_login": [e.user_login for e in m],
-        "user_name": [e.user_name for e in m],
-        "text": [e.text for e in m],
-        "is_action": [e.is_action for e in m],
-        "badges": [e.badges for e in m],
-        "color": [e.color or "" for e in m],
-        "bits": [e.bits for e in m],
-        "first_msg": [e.first_msg for e in m],
-        "returning_chatter": [e.returning_chatter for e in m],
-        "reply_parent_id": [e.reply_parent.id if e.reply_parent else "" for e in m],
-        "reply_parent_user_login": [e.reply_parent.user_login if e.reply_parent else "" for e in m],
-        "source_channel_id": [e.source_channel_id or "" for e in m],
-        "emote_count": [len(e.emotes) for e in m],
-        "sentiment_label": [v.label if v else "" for v in s],
-        "sentiment_score": [v.score if v else None for v in s],
-        "sentiment_confidence": [v.confidence if v else None for v in s],
-        "sentiment_model": [v.model if v else "" for v in s],
-    }
-
-
-def emote_columns(messages: Sequence[MessageEvent]) -> Columns:
-    """``chat_emotes`` columns: one row per emote occurrence, ``position`` = its start offset."""
-    columns: Columns = {
-        name: []
-        for name in (
-            "channel", "sent_at", "message_id", "position", "emote_id", "emote_name", "provider",
-            "user_login",
-        )
-    }  # fmt: skip
-    channel, sent_at, message_id = columns["channel"], columns["sent_at"], columns["message_id"]
-    position, emote_id, emote_name = columns["position"], columns["emote_id"], columns["emote_name"]
-    provider, user_login = columns["provider"], columns["user_login"]
-    for e in messages:
-        if not e.emotes:
-            continue
-        at = message_time(e)
-        for emote in e.emotes:
-            channel.append(e.channel or "")
-            sent_at.append(at)
-            message_id.append(e.id)
-            position.append(min(emote.start, 65535))
-            emote_id.append(emote.id)
-            emote_name.append(emote.name)
-            provider.append(emote.provider)
-            user_login.append(e.user_login)
-    return columns
-
-
 def event_key(event: ChatEvent) -> str:
     """A stable identity: Twitch's ``id`` tag where there is one, else a hash of the content.
 
@@ -266,6 +199,12 @@ class StoreBatch:
         return int(self.messages.num_rows + self.events.num_rows)
 
 
+def is_stored_message(event: ChatEvent) -> bool:
+    """Whether ``event`` is a row of ``chat_messages``: a chat message in a channel (a whisper
+    has none and is not stored)."""
+    return isinstance(event, MessageEvent) and event.kind == "message" and bool(event.channel)
+
+
 def split_events(events: Sequence[ChatEvent]) -> tuple[list[MessageEvent], list[ChatEvent], int]:
     """(chat messages, events of :data:`EVENT_KINDS`, how many of neither kind).
 
@@ -274,7 +213,7 @@ def split_events(events: Sequence[ChatEvent]) -> tuple[list[MessageEvent], list[
     """
     # Comprehensions rather than one loop with appends: a batch is nearly all chat messages,
     # so the second pass (over what is not a stored message) is usually skipped.
-    messages = [e for e in events if isinstance(e, MessageEvent) and e.kind == "message" and e.channel]
+    messages: list[MessageEvent] = [e for e in events if is_stored_message(e)]  # type: ignore[misc]
     kept: list[ChatEvent] = []
     if len(messages) < len(events):
         kept = [e for e in events if e.kind in EVENT_KINDS]  # "message" is not one of them
@@ -299,7 +238,8 @@ def build_batch(
     skipped: int = 0,
 ) -> StoreBatch:
     """The :class:`StoreBatch` for ``messages`` (from :func:`split_events`: each has an id) and
-    kept ``events``; ``sentiments`` as for :func:`message_columns`. Raises ValueError (pyarrow's
+    kept ``events``; ``sentiments``, when given, are the messages' verdicts in order (they win over
+    ``message.sentiment``). Raises ValueError (pyarrow's
     ArrowInvalid) for values the schema cannot hold, e.g. a negative ``bits``."""
     message_rows = message_table(messages, sentiments)
     return StoreBatch(
@@ -318,8 +258,9 @@ def message_table(
     messages: Sequence[MessageEvent] | Sequence[MessageView],
     sentiments: Sequence[Sentiment | None] | None = None,
 ) -> pa.Table:
-    """:func:`message_columns` as a :data:`MESSAGE_SCHEMA` table, built column-wise in Arrow
-    (same values; what :func:`build_batch` uses). ``messages`` may also be wire views of chat
+    """``chat_messages`` rows (version 0, not deleted: the table defaults fill those) as a
+    :data:`MESSAGE_SCHEMA` table, built column-wise in Arrow; the one layout of a message row.
+    ``sentiments`` as for :func:`build_batch`. ``messages`` may also be wire views of chat
     messages (the Kafka sink's), whose times are ISO strings. Raises ValueError as
     :func:`build_batch`."""
     if not messages:
@@ -367,7 +308,8 @@ def message_table(
 
 
 def emote_table(messages: Sequence[MessageEvent] | Sequence[MessageView], message_rows: pa.Table) -> pa.Table:
-    """:func:`emote_columns` as an :data:`EMOTE_SCHEMA` table; ``message_rows`` is
+    """``chat_emotes`` rows, one per emote occurrence (``position`` = its start offset), as an
+    :data:`EMOTE_SCHEMA` table; ``message_rows`` is
     :func:`message_table` of the same ``messages``, whose per-message columns are repeated
     (Arrow ``take``) once per emote instead of being appended row by row."""
     counts = message_rows.column("emote_count").to_pylist()

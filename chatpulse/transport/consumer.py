@@ -73,7 +73,12 @@ class StageHandler(Protocol[_Record]):
     committing). ``make_durable`` is called before every commit: True means everything passed
     to ``process`` so far is durable downstream (written, acknowledged or spooled); False means
     not yet (the commit waits). ``idle`` is called when a poll returned nothing.
+    ``passed_on`` is read by the status line and metrics: events the stage passed on so far
+    (produced downstream, or made durable in the store).
     """
+
+    @property
+    def passed_on(self) -> int: ...
 
     def decode(self, value: bytes) -> _Record: ...
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
-from chatpulse.cli.enrich import run_enrich
-from chatpulse.cli.ingest import run_ingest
-from chatpulse.cli.sink import run_sink
+from chatpulse.services.enrich import run_enrich
+from chatpulse.services.ingest import run_ingest
+from chatpulse.services.sink import run_sink
 from chatpulse.config import KafkaSettings, Settings
 from chatpulse.services.runtime import ConsumerService
 from chatpulse.sources.base import RawLine, SourceItem, now_ms

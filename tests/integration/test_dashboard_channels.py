@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import anonymous_env
-from tests.integration.twitch_irc_server import TwitchIrcTestServer
+from chatpulse.testing.irc_server import TwitchIrcTestServer
 
 ACT = {"X-ChatPulse-Action": "1"}
 

@@ -24,10 +24,10 @@ from chatpulse.events import (
     UserNoticeEvent,
     parse_time,
 )
-from chatpulse.sources.eventsub import EventSubSource
-from chatpulse.sources.eventsub_helix import SubscriptionLimitError
-from chatpulse.sources.eventsub_mapping import CHAT_SUBSCRIPTION_TYPES
-from tests.integration.eventsub_server import EventSubTestServer
+from chatpulse.sources.eventsub.source import EventSubSource
+from chatpulse.sources.eventsub.helix import SubscriptionLimitError
+from chatpulse.sources.eventsub.mapping import CHAT_SUBSCRIPTION_TYPES
+from chatpulse.testing.eventsub_server import EventSubTestServer
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "eventsub"
 

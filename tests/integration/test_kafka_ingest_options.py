@@ -14,7 +14,7 @@ from chatpulse.sources.replay import ReplaySource
 from chatpulse.sources.sharding import shard_channels
 from tests.integration.kafka_pipeline import ingest, read_topic
 from tests.integration.test_pipeline_emotes import XQC, _expected_third_party, capture, emote_cache
-from tests.integration.twitch_irc_server import TwitchIrcTestServer
+from chatpulse.testing.irc_server import TwitchIrcTestServer
 
 __all__ = ["capture", "emote_cache"]  # fixtures used below
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from chatpulse.cli.sink import run_sink
+from chatpulse.services.sink import run_sink
 from chatpulse.config import KafkaSettings, Settings
 from chatpulse.events import loads
 from chatpulse.sources.replay import ReplaySource, iter_lines

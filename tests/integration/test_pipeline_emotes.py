@@ -22,7 +22,7 @@ from chatpulse.emotes import EmoteCache, EmoteIndex, EmoteSet
 from chatpulse.emotes.providers import ProviderName, parse_response
 from chatpulse.events import MessageEvent
 from chatpulse.irc.twitch import parse_line
-from chatpulse.pipeline import Pipeline, PipelineConfig
+from chatpulse.run.embedded import Pipeline, PipelineConfig
 from chatpulse.sentiment.lexicon import LexiconAnalyzer
 from chatpulse.sources.replay import ReplaySource
 from chatpulse.store import ClickHouseSink, Store, open_store

@@ -8,8 +8,8 @@ from collections import Counter
 from chatpulse.config import TwitchSettings
 from chatpulse.events import CoverageEvent
 from chatpulse.sources.sharding import shard_channels
-from chatpulse.sources.twitch_irc import IrcTimings, TwitchIrcSource
-from tests.integration.twitch_irc_server import TwitchIrcTestServer
+from chatpulse.sources.twitch_irc.source import IrcTimings, TwitchIrcSource
+from chatpulse.testing.irc_server import TwitchIrcTestServer
 
 CHANNELS = [f"streamer_{n:04d}" for n in range(1000)]
 

@@ -17,8 +17,8 @@ from chatpulse.config import TwitchSettings
 from chatpulse.errors import AuthenticationError
 from chatpulse.events import CoverageEvent
 from chatpulse.sources.base import RawLine, SourceItem
-from chatpulse.sources.twitch_irc import IrcTimings, TwitchIrcSource
-from tests.integration.twitch_irc_server import ServerClient, TwitchIrcTestServer
+from chatpulse.sources.twitch_irc.source import IrcTimings, TwitchIrcSource
+from chatpulse.testing.irc_server import ServerClient, TwitchIrcTestServer
 
 TOKEN = "abcdefghij0123456789secret"
 FAST = IrcTimings(
@@ -131,7 +131,7 @@ async def test_refused_token_raises_without_the_token(
 def server_process() -> Iterator[str]:
     """The test server in a child process (the CLI runs its own event loop); yields its URL."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "chatpulse.sources.testing_irc_server", "--port", "0", "--say-every", "0.1"],
+        [sys.executable, "-m", "chatpulse.testing.irc_server", "--port", "0", "--say-every", "0.1"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

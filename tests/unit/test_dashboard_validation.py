@@ -12,7 +12,7 @@ from chatpulse.config import TwitchSettings
 from chatpulse.dashboard import actions, params, shape
 from chatpulse.dashboard.app import create_app
 from chatpulse.dashboard.control import ChannelControl, FixedChannels, control_for
-from chatpulse.sources.twitch_irc import TwitchIrcSource
+from chatpulse.sources.twitch_irc.source import TwitchIrcSource
 from chatpulse.store.hype import find_hype_moments
 
 HOSTILE_CHANNELS = [

@@ -28,8 +28,8 @@ from chatpulse.irc.twitch import parse_line
 from chatpulse.sources import dedupe
 from chatpulse.sources.base import RawLine, SourceItem
 from chatpulse.sources.dedupe import ClearChatTwins, MergedSource, RecentIds
-from chatpulse.sources.eventsub import EventSubSource, build_eventsub_source
-from chatpulse.sources.eventsub_mapping import (
+from chatpulse.sources.eventsub.source import EventSubSource, build_eventsub_source
+from chatpulse.sources.eventsub.mapping import (
     FrameError,
     event_from_notification,
     parse_frame,

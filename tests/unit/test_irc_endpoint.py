@@ -11,16 +11,16 @@ from pydantic import SecretStr
 from chatpulse.backoff import backoff_delay
 from chatpulse.config import TwitchSettings
 from chatpulse.errors import ConfigError
-from chatpulse.sources.irc_endpoint import (
+from chatpulse.sources.twitch_irc.endpoint import (
     IrcEndpoint,
     build_login,
     cleartext_warning,
     endpoint_from_settings,
     parse_irc_url,
 )
-from chatpulse.sources.irc_framing import LineFramer, LineTooLongError, split_ws_message
-from chatpulse.sources.irc_link import command_of
-from chatpulse.sources.irc_pacing import JoinPacer
+from chatpulse.sources.twitch_irc.framing import LineFramer, LineTooLongError, split_ws_message
+from chatpulse.sources.twitch_irc.link import command_of
+from chatpulse.sources.twitch_irc.pacing import JoinPacer
 
 TOKEN = "s3cr3tt0k3nvalue"
 

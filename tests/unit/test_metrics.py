@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatpulse.metrics import StageMetrics, StageSnapshot
-from chatpulse.services.runtime import format_status
+from chatpulse.run.status import render, stage_status
 
 
 def test_exposition_shows_the_stage_counters_lag_and_latency() -> None:
@@ -40,6 +40,6 @@ def test_status_line_shows_rates_lag_and_errors() -> None:
     snap = StageSnapshot(
         events_in=12_345, events_out=12_000, errors={"decode": 2}, dead_letters=2, consumer_lag=7
     )
-    line = format_status("enrich", snap, 2100.0, 2000.0, 5.0)
-    assert "in 12,345 (2.1k/s)" in line and "out 12,000 (2.0k/s)" in line
-    assert "lag 7" in line and "dead letters 2" in line and "errors 2" in line
+    line = render(stage_status("enrich", snap), {"enrich in": 2100.0, "out": 2000.0}, 5.0).plain
+    assert "enrich in 12,345 2.1k/s" in line and "out 12,000 2.0k/s" in line
+    assert "lag 7" in line and "dead letters 2" in line and "errors decode 2" in line

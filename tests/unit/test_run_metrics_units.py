@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from prometheus_client.parser import text_string_to_metric_families
 
 from chatpulse.metrics import MergedMetrics, StageMetrics, StageSnapshot
-from chatpulse.run_kafka import RepeatFilter, histogram_quantiles
-from chatpulse.run_metrics import LatencyTap, SourceCollector, live_sources, reconnects
+from chatpulse.run.kafka import RepeatFilter, histogram_quantiles
+from chatpulse.run.metrics import LatencyTap, SourceCollector, live_sources, reconnects
 
 
 def test_merged_stages_share_one_header_per_family_and_keep_every_stage() -> None:

@@ -11,9 +11,9 @@ from chatpulse.config import load_settings
 from chatpulse.errors import ConfigError
 from chatpulse.sources.channels import read_channel_file
 from chatpulse.sources.dedupe import MergedSource
-from chatpulse.sources.eventsub import EventSubSource
+from chatpulse.sources.eventsub.source import EventSubSource
 from chatpulse.sources.select import build_source
-from chatpulse.sources.twitch_irc import TwitchIrcSource
+from chatpulse.sources.twitch_irc.source import TwitchIrcSource
 
 EVENTSUB_ENV = {"TWITCH_CLIENT_ID": "abc123", "TOKEN": "oauth:sekrit-token-value", "NICKNAME": "me"}
 

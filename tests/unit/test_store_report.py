@@ -9,7 +9,7 @@ from chatpulse.events import ClearChatEvent, CoverageEvent, Emote, MessageEvent,
 from chatpulse.irc.twitch import parse_line
 from chatpulse.store.hype import MINUTE_MS, find_hype_moments
 from chatpulse.store.report import parse_duration
-from chatpulse.store.rows import emote_columns, event_columns, event_key, message_columns
+from chatpulse.store.rows import emote_table, event_columns, event_key, message_table, python_columns
 
 T0 = 1_568_505_600_000  # 2019-09-15T00:00:00Z
 
@@ -59,17 +59,18 @@ def test_bad_durations_are_config_errors(text: str) -> None:
         parse_duration(text)
 
 
-def test_message_columns_keep_unscored_messages_nullable() -> None:
+def test_message_rows_keep_unscored_messages_nullable() -> None:
     scored = MessageEvent(received_at=T0 + 5, source="replay", channel="c", sent_at=T0, id="a",
                           user_login="u", text="Kappa hi", emotes=(Emote("25", "Kappa", 0, 5),),
                           sentiment=Sentiment("positive", 0.5, 0.9, "lexicon@1"))  # fmt: skip
     unscored = MessageEvent(received_at=T0 + 7, source="replay", channel="c", id="b", user_login="v")
-    columns = message_columns([scored, unscored])
+    rows = message_table([scored, unscored])
+    columns = python_columns(rows)
     assert {len(v) for v in columns.values()} == {2}
     assert columns["sentiment_score"] == [0.5, None]
     assert columns["sentiment_label"] == ["positive", ""]
     assert columns["sent_at"] == [T0, T0 + 7]  # no server time: filed at receive time
-    emotes = emote_columns([scored, unscored])
+    emotes = python_columns(emote_table([scored, unscored], rows))
     assert emotes["message_id"] == ["a"] and emotes["emote_name"] == ["Kappa"]
 
 

@@ -18,8 +18,8 @@ from chatpulse.events import (
 )
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import RawLine, now_ms
-from chatpulse.sources.synthetic import SyntheticSource, generate_lines
-from chatpulse.sources.synthetic_data import (
+from chatpulse.sources.synthetic.chat import SyntheticSource, generate_lines
+from chatpulse.sources.synthetic.vocabulary import (
     NEGATIVE_EMOTES,
     NEGATIVE_PHRASES,
     POSITIVE_EMOTES,

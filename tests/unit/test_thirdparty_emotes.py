@@ -15,7 +15,7 @@ from chatpulse.emotes.loader import EmoteSetNotFound
 from chatpulse.emotes.providers import ResponseShapeError, parse_response
 from chatpulse.events import MessageEvent
 from chatpulse.irc.twitch import parse_line
-from chatpulse.sources.synthetic import generate_lines
+from chatpulse.sources.synthetic.chat import generate_lines
 
 SAVED = Path(__file__).resolve().parents[1] / "data" / "emote_api"
 XQC = "71092938"

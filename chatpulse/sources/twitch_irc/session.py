@@ -18,11 +18,11 @@ from typing import Protocol
 
 from chatpulse.backoff import backoff_delay
 from chatpulse.errors import AuthenticationError
-from chatpulse.sources.irc_connection import open_irc_connection
-from chatpulse.sources.irc_framing import LineTooLongError
-from chatpulse.sources.irc_link import IrcLink, LinkHost
+from chatpulse.sources.twitch_irc.connection import open_irc_connection
+from chatpulse.sources.twitch_irc.framing import LineTooLongError
+from chatpulse.sources.twitch_irc.link import IrcLink, LinkHost
 
-log = logging.getLogger("chatpulse.sources.twitch_irc")
+log = logging.getLogger("chatpulse.sources.twitch_irc.source")
 
 
 class SessionHost(LinkHost, Protocol):

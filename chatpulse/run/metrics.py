@@ -4,7 +4,7 @@ Who calls what: ``chatpulse run --metrics-port`` calls :func:`embedded_run_metri
 embedded pipeline (stage ``run``); ``chatpulse run --kafka`` registers
 :class:`StoreStatsCollector` (stage ``sink``) and :class:`SourceCollector` (stage ``ingest``)
 next to the services' own :class:`~chatpulse.metrics.StageMetrics`. Nothing here touches the
-hot path: collectors read :class:`~chatpulse.pipeline.Counters`, the sink's ``stats``, the
+hot path: collectors read :class:`~chatpulse.run.embedded.Counters`, the sink's ``stats``, the
 queues' depths and the source's ``counters`` only when Prometheus scrapes. A collector that
 fails is logged and skipped (:mod:`chatpulse.metrics` does the same), so a scrape always answers.
 
@@ -40,7 +40,7 @@ from chatpulse.errors import StoreError
 from chatpulse.metrics import Health, MergedMetrics, StageMetrics, StageSnapshot
 
 if TYPE_CHECKING:
-    from chatpulse.pipeline import Pipeline
+    from chatpulse.run.embedded import Pipeline
     from chatpulse.store import Store
     from chatpulse.store.sink import ClickHouseSink
 

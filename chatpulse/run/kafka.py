@@ -13,7 +13,7 @@ dashboard share one store, because a chDB folder belongs to one process.
 
 Who calls what: ``chatpulse run`` builds a :class:`KafkaRun` (a bad or unreadable properties
 file raises :class:`~chatpulse.errors.ConfigError` there, before any work), then supervises it
-like the embedded :class:`~chatpulse.pipeline.Pipeline`: :meth:`KafkaRun.run`,
+like the embedded :class:`~chatpulse.run.embedded.Pipeline`: :meth:`KafkaRun.run`,
 :meth:`KafkaRun.stop`, :meth:`KafkaRun.snapshot`, :meth:`KafkaRun.status_json`.
 
 Stopping (Ctrl-C, SIGTERM, ``--duration``, the end of a replay): the source closes and ingest
@@ -31,7 +31,6 @@ import math
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,16 +43,16 @@ from rich.console import Console
 from chatpulse.config import Settings
 from chatpulse.errors import TransportError
 from chatpulse.metrics import MergedMetrics, StageMetrics
-from chatpulse.run_metrics import SourceCollector, StoreStatsCollector, folder_bytes
+from chatpulse.run.metrics import SourceCollector, StoreStatsCollector, folder_bytes
+from chatpulse.run.status import RecentRate, StatusSnapshot
 from chatpulse.sentiment import Analyzer, create_analyzer
-from chatpulse.services.enrich import EnrichStage
+from chatpulse.services.enrich import run_enrich
 from chatpulse.services.ingest import IngestService
-from chatpulse.services.runtime import ConsumerService, run_consumer_service
-from chatpulse.services.sink import BATCH_ROWS, POLL_RECORDS, SinkStage
+from chatpulse.services.runtime import ConsumerService
+from chatpulse.services.sink import BATCH_ROWS, run_sink
 from chatpulse.sources.base import Source
-from chatpulse.status import StatusSnapshot
 from chatpulse.store import ClickHouseSink, Store
-from chatpulse.transport.kafka import EventProducer, client_config, ensure_topics, open_producer
+from chatpulse.transport.kafka import client_config, ensure_topics, open_producer
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +72,10 @@ class _Consumer:
     stop: threading.Event
     task: asyncio.Task[ConsumerService | None] | None = None
     service: ConsumerService | None = None
-    handler: EnrichStage | SinkStage | None = None
 
     def out(self) -> int:
         """Events this stage passed on: produced (enrich) or made durable in the store (sink)."""
-        handler = self.handler
-        if handler is None:
-            return 0
-        return handler.produced if isinstance(handler, EnrichStage) else handler.stored
+        return self.service.handler.passed_on if self.service is not None else 0
 
 
 def histogram_quantiles(bounds: list[float], counts: list[float], qs: tuple[float, ...]) -> tuple[float, ...]:
@@ -155,7 +150,7 @@ class KafkaRun:
         self.config = client_config(settings.kafka)  # ConfigError: no servers, unreadable file
         self.analyzer: Analyzer = create_analyzer(settings.sentiment)  # ModelError before any work
         self.producer, self._lock = open_producer(settings.kafka, self.config, "ingest")
-        self.ingest = IngestService(source, self.producer, settings.kafka.topic_raw, INGEST_DRAIN_S)
+        self.ingest = IngestService.from_settings(settings, source, self.producer, INGEST_DRAIN_S)
         self.sink = ClickHouseSink(store, batch_size=BATCH_ROWS, max_age_s=SINK_MAX_AGE_S,
                                    spool_dir=store_spool)  # fmt: skip
         self.consumers = {stage: _Consumer(threading.Event()) for stage in STAGES}
@@ -170,7 +165,7 @@ class KafkaRun:
         self._stopping = asyncio.Event()
         self._stop_requested = False
         self.started = time.monotonic()
-        self._rate_marks: deque[tuple[float, int]] = deque([(self.started, 0)])
+        self._recent_rate = RecentRate()
 
     # -- control ----------------------------------------------------------------------------
 
@@ -261,35 +256,22 @@ class KafkaRun:
             consumer.task = asyncio.create_task(asyncio.to_thread(self._consume, stage), name=stage)
 
     def _consume(self, stage: str) -> ConsumerService | None:
-        """One consumer service until its stop event (runs on its own thread)."""
-        kafka = self.settings.kafka
+        """One consumer service, as ``chatpulse enrich`` / ``sink`` run it, until its stop event
+        (runs on its own thread). The sink writes through this run's sink: the dashboard reads
+        the same store, and a chDB folder belongs to one process."""
         consumer = self.consumers[stage]
-
-        def make_handler(producer: EventProducer, metrics: StageMetrics) -> EnrichStage | SinkStage:
-            handler: EnrichStage | SinkStage
-            if stage == "enrich":
-                handler = EnrichStage(self.analyzer, producer, kafka.topic_enriched, metrics)
-            else:
-                handler = SinkStage(self.sink, metrics)
-            consumer.handler = handler
-            return handler
 
         def on_ready(service: ConsumerService) -> None:
             consumer.service = service
             self.metrics.add(service.metrics.registry)
 
-        return run_consumer_service(
-            stage,
-            self.settings,
-            topic_in=kafka.topic_raw if stage == "enrich" else kafka.topic_enriched,
-            make_handler=make_handler,
-            events_out=consumer.out,
-            stop=consumer.stop,
-            batch_size=ENRICH_BATCH if stage == "enrich" else POLL_RECORDS,
-            commit_interval_s=SINK_MAX_AGE_S,
-            status_interval_s=math.inf,  # run draws one status line for all stages
-            on_ready=on_ready,
-        )
+        # run draws one status line for all stages (status_interval_s=inf)
+        if stage == "enrich":
+            return run_enrich(self.settings, consumer.stop, analyzer=self.analyzer, batch_size=ENRICH_BATCH,
+                              commit_interval_s=SINK_MAX_AGE_S, status_interval_s=math.inf,
+                              on_ready=on_ready)  # fmt: skip
+        return run_sink(self.settings, consumer.stop, sink=self.sink, max_age_s=SINK_MAX_AGE_S,
+                        status_interval_s=math.inf, on_ready=on_ready)  # fmt: skip
 
     # -- draining ---------------------------------------------------------------------------
 
@@ -379,15 +361,6 @@ class KafkaRun:
                 stage: (s.lag if s is not None else None) for stage, s in (("enrich", enrich), ("sink", sink))
             },
         }
-
-    def _recent_rate(self, stored: int) -> float:
-        now = time.monotonic()
-        marks = self._rate_marks
-        marks.append((now, stored))
-        while len(marks) > 2 and now - marks[0][0] > 5.0:
-            marks.popleft()
-        (then, before), (_, latest) = marks[0], marks[-1]
-        return (latest - before) / (now - then) if now - then > 0.5 else 0.0
 
     def health(self) -> tuple[bool, str]:
         """``/healthz``: 503 while Kafka is away (spooling) or the store fails."""

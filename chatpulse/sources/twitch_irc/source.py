@@ -1,7 +1,7 @@
 """Live Twitch chat over IRC: :class:`TwitchIrcSource`.
 
 The source spreads its channels over a pool of connections (``twitch.channels_per_connection``
-each, default 50); every connection is an :class:`~chatpulse.sources.irc_session.IrcSession`
+each, default 50); every connection is an :class:`~chatpulse.sources.twitch_irc.session.IrcSession`
 that reconnects and rejoins by itself. One :class:`JoinPacer` spans the whole pool, because
 Twitch counts JOINs per account, not per connection (``twitch.joins_per_window`` per
 ``twitch.join_window_s``: 20 per 10 s). Gaps are never silent: whenever a channel starts or
@@ -29,14 +29,14 @@ from chatpulse.errors import AuthenticationError
 from chatpulse.events import CoverageEvent
 from chatpulse.sources.base import SourceItem, now_ms
 from chatpulse.sources.channels import normalize_channel, normalize_channels
-from chatpulse.sources.irc_endpoint import build_login, cleartext_warning, endpoint_from_settings
-from chatpulse.sources.irc_link import IrcCounters, IrcTimings
-from chatpulse.sources.irc_pacing import JoinPacer
-from chatpulse.sources.irc_session import IrcSession
+from chatpulse.sources.twitch_irc.endpoint import build_login, cleartext_warning, endpoint_from_settings
+from chatpulse.sources.twitch_irc.link import IrcCounters, IrcTimings
+from chatpulse.sources.twitch_irc.pacing import JoinPacer
+from chatpulse.sources.twitch_irc.session import IrcSession
 
 __all__ = ["IrcCounters", "IrcTimings", "TwitchIrcSource"]
 
-log = logging.getLogger("chatpulse.sources.twitch_irc")
+log = logging.getLogger("chatpulse.sources.twitch_irc.source")
 
 
 class _End:
@@ -56,6 +56,8 @@ class TwitchIrcSource:
     drops, silence, RECONNECT) is retried and shows up only as coverage events, log lines and
     :attr:`counters`.
     """
+
+    in_history = False  # see Source.in_history
 
     name = "irc"
 

@@ -1,7 +1,8 @@
-"""The live status line of long-running commands, on stderr.
+"""The live status line of long-running commands (``run``, ``ingest``, ``enrich``, ``sink``), on stderr.
 
 The pipeline owns the counters; this module only renders them. Call :meth:`StatusLine.run` as an
-asyncio task: every ``interval_s`` it takes a :class:`StatusSnapshot` from the ``snapshot``
+asyncio task (or :meth:`StatusLine.tick` from a service's thread): every ``interval_s`` it takes a
+:class:`StatusSnapshot` from the ``snapshot``
 callable, turns counter differences into per-stage rates, and redraws one line with rich (a
 terminal) or prints a plain line every ``plain_every_s`` (a pipe or a log file, so logs stay
 readable). :meth:`StatusLine.final` prints the closing summary. Rendering never raises into the
@@ -13,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
+
+from chatpulse.metrics import StageSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,35 @@ class StatusSnapshot:
     errors: Mapping[str, int] = field(default_factory=dict)  # kind -> count
     latency_ms: tuple[float, float] | None = None  # (p50, p95) of recent end-to-end latencies
     extra: str = ""  # e.g. the dashboard address
+
+
+def stage_status(stage: str, snap: StageSnapshot) -> StatusSnapshot:
+    """A Kafka service's counters as a status snapshot: records in and out, lag, dead letters,
+    errors and spool size (pure)."""
+    extra = [f"lag {snap.consumer_lag:,}"] if snap.consumer_lag is not None else []
+    extra += [f"dead letters {snap.dead_letters:,}", f"spool {snap.spool_bytes / 2**20:.1f} MiB"]
+    return StatusSnapshot(
+        totals={f"{stage} in": snap.events_in, "out": snap.events_out},
+        errors=dict(snap.errors),
+        extra=" │ ".join(extra),
+    )
+
+
+class RecentRate:
+    """Items per second over the last few seconds, from a growing total (``/api/status``)."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self.window_s = window_s
+        self._marks: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
+
+    def __call__(self, total: int) -> float:
+        now = time.monotonic()
+        marks = self._marks
+        marks.append((now, total))
+        while len(marks) > 2 and now - marks[0][0] > self.window_s:
+            marks.popleft()
+        (then, before), (_, latest) = marks[0], marks[-1]
+        return (latest - before) / (now - then) if now - then > 0.5 else 0.0
 
 
 def _compact(number: float) -> str:
@@ -97,6 +130,7 @@ class StatusLine:
         self._started = time.monotonic()
         self._last: tuple[float, Mapping[str, int]] | None = None
         self._rates: dict[str, float] = {}
+        self._printed = self._started
 
     def _take(self) -> Text:
         try:
@@ -124,6 +158,14 @@ class StatusLine:
             while True:
                 await asyncio.sleep(self._plain_every_s)
                 self._console.print(self._take(), soft_wrap=True)
+
+    def tick(self) -> None:
+        """Print a plain line when ``plain_every_s`` has passed since the last one: for a
+        service that drives the line from its own thread instead of :meth:`run`."""
+        now = time.monotonic()
+        if now - self._printed >= self._plain_every_s:
+            self._printed = now
+            self._console.print(self._take(), soft_wrap=True)
 
     def final(self) -> None:
         """Print the closing summary line (totals and average rates)."""

@@ -85,7 +85,7 @@ class _Response:
 class HelixClient:
     """Token check, user lookup and EventSub subscriptions for one client id + user token.
 
-    Called by :class:`~chatpulse.sources.eventsub.EventSubSource` on start and on each fresh
+    Called by :class:`~chatpulse.sources.eventsub.source.EventSubSource` on start and on each fresh
     WebSocket session. Raises :class:`AuthenticationError` when Twitch refuses the credentials,
     :class:`SubscriptionLimitError` on subscription limits, :class:`TransientHttpError` when
     Twitch is unreachable (the caller retries), :class:`SourceError` for any other refusal.

@@ -11,7 +11,7 @@ does). Tests drive faults from outside: :meth:`TwitchIrcTestServer.drop_mid_line
 chat with :meth:`~TwitchIrcTestServer.say`. It records what clients did (lines sent, join
 times, PONGs) so tests can assert on it.
 
-Run it alone (``python -m chatpulse.sources.testing_irc_server --port 6667 --say-every 0.5``)
+Run it alone (``python -m chatpulse.testing.irc_server --port 6667 --say-every 0.5``)
 and point ChatPulse at it with ``--irc-url irc://127.0.0.1:6667``.
 """
 
@@ -31,7 +31,7 @@ from typing import Final
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from chatpulse.sources.irc_framing import LineFramer, split_ws_message
+from chatpulse.sources.twitch_irc.framing import LineFramer, split_ws_message
 
 HOST: Final = "127.0.0.1"
 SERVER_NAME: Final = "tmi.twitch.tv"
@@ -387,7 +387,7 @@ async def _serve_forever(port: int, say_every: float | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m chatpulse.sources.testing_irc_server --port 6667 [--say-every S]``."""
+    """``python -m chatpulse.testing.irc_server --port 6667 [--say-every S]``."""
     parser = argparse.ArgumentParser(description="A Twitch-like IRC server on 127.0.0.1 (no rate limit).")
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
     parser.add_argument("--say-every", type=float, default=None, help="seconds between injected messages")

@@ -1,11 +1,11 @@
-"""One logged-in IRC connection of a :class:`~chatpulse.sources.twitch_irc.TwitchIrcSource`.
+"""One logged-in IRC connection of a :class:`~chatpulse.sources.twitch_irc.source.TwitchIrcSource`.
 
 A link logs in, joins channels (paced by the source's shared :class:`JoinPacer`), answers the
 server's PINGs, sends its own PING after ``idle_ping_s`` of silence and gives up when nothing
 comes back within ``pong_timeout_s``. Every line it receives goes to the source, in order,
 exactly once. It reports a channel as covered when Twitch confirms the JOIN with ROOMSTATE, and
 as uncovered when the connection ends. It never reconnects by itself: the session that owns it
-(:mod:`chatpulse.sources.irc_session`) does.
+(:mod:`chatpulse.sources.twitch_irc.session`) does.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from typing import Final, Protocol
 from chatpulse.errors import AuthenticationError, IrcParseError
 from chatpulse.irc.parser import IrcMessage, parse_irc
 from chatpulse.sources.base import RawLine, SourceItem, now_ms
-from chatpulse.sources.irc_connection import IrcConnection
-from chatpulse.sources.irc_endpoint import IrcEndpoint, IrcLogin
-from chatpulse.sources.irc_framing import LineTooLongError
-from chatpulse.sources.irc_pacing import JoinPacer
+from chatpulse.sources.twitch_irc.connection import IrcConnection
+from chatpulse.sources.twitch_irc.endpoint import IrcEndpoint, IrcLogin
+from chatpulse.sources.twitch_irc.framing import LineTooLongError
+from chatpulse.sources.twitch_irc.pacing import JoinPacer
 
-log = logging.getLogger("chatpulse.sources.twitch_irc")
+log = logging.getLogger("chatpulse.sources.twitch_irc.source")
 
 # NOTICE texts Twitch sends instead of the welcome when it refuses a login
 # (dev.twitch.tv/docs/irc/authenticate-bot, "Authentication failures").

@@ -41,7 +41,7 @@ from chatpulse.errors import AuthenticationError, ConfigError, SourceError
 from chatpulse.events import ChatEvent, CoverageEvent, ErrorEvent
 from chatpulse.sources.base import SourceItem, now_ms
 from chatpulse.sources.dedupe import RecentIds
-from chatpulse.sources.eventsub_helix import (
+from chatpulse.sources.eventsub.helix import (
     DEFAULT_HELIX_URL,
     DEFAULT_VALIDATE_URL,
     HelixClient,
@@ -49,7 +49,7 @@ from chatpulse.sources.eventsub_helix import (
     TokenInfo,
     TransientHttpError,
 )
-from chatpulse.sources.eventsub_mapping import (
+from chatpulse.sources.eventsub.mapping import (
     CHAT_SUBSCRIPTION_TYPES,
     SOURCE,
     Frame,
@@ -158,6 +158,8 @@ class EventSubSource:
     :class:`SubscriptionLimitError`. Network faults are retried with capped exponential backoff and
     jitter, and surface only as coverage events. Messages never contain the token.
     """
+
+    in_history = False  # see Source.in_history
 
     name = SOURCE
 

@@ -42,7 +42,7 @@ CHAT_SUBSCRIPTION_TYPES: Final = (
     "channel.chat.clear_user_messages",
     "channel.chat.message_delete",
 )
-"""What :class:`~chatpulse.sources.eventsub.EventSubSource` subscribes to for each channel (all
+"""What :class:`~chatpulse.sources.eventsub.source.EventSubSource` subscribes to for each channel (all
 version 1, condition ``broadcaster_user_id`` + ``user_id``, scope ``user:read:chat``)."""
 
 

@@ -17,8 +17,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
 
-from chatpulse.sources.irc_endpoint import IrcEndpoint
-from chatpulse.sources.irc_framing import LineFramer, split_ws_message
+from chatpulse.sources.twitch_irc.endpoint import IrcEndpoint
+from chatpulse.sources.twitch_irc.framing import LineFramer, split_ws_message
 
 _READ_SIZE = 64 * 1024
 

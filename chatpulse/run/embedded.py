@@ -57,21 +57,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from chatpulse.config import SentimentSettings
-from chatpulse.emotes import EmoteCache, EmoteIndex
-from chatpulse.events import ChatEvent, MessageEvent
-from chatpulse.irc.twitch import parse_line
+from chatpulse.emotes import EmoteCache
+from chatpulse.events import ChatEvent
+from chatpulse.run.status import RecentRate, StatusSnapshot
 from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.sources.base import RawLine, Source
-from chatpulse.status import StatusSnapshot
+from chatpulse.stages import Annotator, RoomIds, latency_reference_ms, parse_lines, score, store_rows
 from chatpulse.store import ClickHouseSink
-from chatpulse.store.rows import StoreBatch, build_batch, split_events, warm_up_arrow
+from chatpulse.store.rows import StoreBatch, is_stored_message, warm_up_arrow
 from chatpulse.transport.memory import MemoryQueue
 
 log = logging.getLogger(__name__)
 
-LIVE_SOURCES: Final = frozenset({"irc", "eventsub", "synthetic"})  # sent_at is "now"-ish
 LATENCY_SAMPLES: Final = 20_000
-HISTORY_AFTER_MS: Final = 60_000  # a live message received this much after it was sent is history
 
 
 def default_workers() -> int:
@@ -114,7 +112,7 @@ class LineBatch:
     lines: str | list[str]
     received_at: array[int]  # typecode 'q', one per line
     events: list[ChatEvent]
-    live: bool  # False for recorded or back-filled chat: latency is then timed from receipt
+    history: bool  # back-filled chat (Source.in_history): latency is then timed from receipt
 
     def raw_lines(self) -> list[str]:
         if isinstance(self.lines, list):
@@ -138,18 +136,8 @@ class ProcessedBatch:
 # --- the pool task (runs in worker processes) ---------------------------------------------------
 
 
-def _origin(message: MessageEvent, live: bool) -> int:
-    """Where latency is measured from: the server's send time for live chat, except for history
-    (a demo's back-fill, a join's recent messages: sent long before it was received) and
-    replays, whose ``sent_at`` is the past; those are timed from their receipt."""
-    sent = message.sent_at
-    if live and sent is not None and sent >= message.received_at - HISTORY_AFTER_MS:
-        return sent
-    return message.received_at
-
-
 _analyzer: Analyzer | None = None
-_emotes: EmoteIndex | None = None
+_annotator = Annotator(None)
 # Collect the youngest generation less often: a batch makes tens of thousands of short-lived
 # objects, and with Python's default (700) the collector runs every few dozen messages.
 WORKER_GC_THRESHOLD: Final = (50_000, 20, 20)
@@ -162,15 +150,12 @@ def init_worker(
     Ctrl-C is the parent's business: workers ignore SIGINT so a first Ctrl-C lets them finish
     the batches being drained. An unreadable emote cache means no third-party emotes (the
     cache logs why), never a failed start."""
-    global _analyzer, _emotes
+    global _analyzer, _annotator
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _analyzer = create_analyzer(settings)
-    _emotes = None
-    if emote_cache is not None:
-        index = EmoteIndex.from_cache(EmoteCache(emote_cache))
-        _emotes = index if len(index) else None  # an empty cache costs nothing per message
+    _annotator = Annotator.from_cache(EmoteCache(emote_cache) if emote_cache is not None else None)
     if ignore_sigint:  # a worker process of our own
         warm_up_arrow()  # now, while the pool starts, not in the first batch
         gc.collect()  # then tune the collector
@@ -187,26 +172,22 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def process_batch(batch: LineBatch) -> ProcessedBatch:
-    """Parse, find third-party emotes, score, and lay out the store's rows for one batch. Pure
-    apart from the worker's analyzer and emote index; never raises for bad lines (they become
-    ErrorEvents, stored in ``chat_events``)."""
+    """The core's steps (:mod:`chatpulse.stages`) for one batch: parse, third-party emotes,
+    score, the store's rows. Pure apart from the worker's analyzer and emote index; never raises
+    for bad lines (they become ErrorEvents, stored in ``chat_events``)."""
     if _analyzer is None:
         raise RuntimeError("process_batch called before init_worker")
-    source = batch.source
     raw = batch.raw_lines()
-    parsed = [parse_line(line, at, source) for line, at in zip(raw, batch.received_at, strict=True)]
-    parsed.extend(batch.events)
-    messages, kept, skipped = split_events(parsed)
-    if _emotes is not None:
-        annotate = _emotes.annotate
-        messages = [annotate(m) for m in messages]
-    verdicts = _analyzer.analyze(messages)
-    live = batch.live
-    origins = [_origin(m, live) for m in messages]
-    room_ids = {m.channel: m.channel_id for m in messages if m.channel and m.channel_id}
-    errors = sum(1 for e in kept if e.kind == "error")
-    store = build_batch(messages, kept, verdicts, skipped)
-    return ProcessedBatch(store, origins, len(raw), len(messages), errors, skipped, room_ids)
+    events = parse_lines(raw, batch.received_at, batch.source)
+    events.extend(batch.events)
+    events = _annotator.annotate(events)
+    verdicts = score(events, _analyzer)
+    store = store_rows(events, verdicts)
+    history = batch.history
+    origins = [latency_reference_ms(e, history) for e in events if is_stored_message(e)]
+    errors = sum(1 for e in events if e.kind == "error")
+    messages = store.messages.num_rows
+    return ProcessedBatch(store, origins, len(raw), messages, errors, store.skipped, RoomIds.seen_in(events))
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -242,7 +223,7 @@ class Pipeline:
         self.sentiment = sentiment
         self.config = config or PipelineConfig()
         self.emote_cache = emote_cache
-        self._known_rooms: dict[str, str] = {}
+        self.room_ids = RoomIds(EmoteCache(emote_cache) if emote_cache is not None else None, source.name)
         size = self.config.queue_batches
         self.raw_queue: MemoryQueue[LineBatch] = MemoryQueue(size, "raw")
         self.inflight: MemoryQueue[asyncio.Future[ProcessedBatch]] = MemoryQueue(
@@ -257,7 +238,7 @@ class Pipeline:
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="chatpulse-store")
         self.failure: BaseException | None = None
         self.started = time.monotonic()
-        self._rate_marks: deque[tuple[float, int]] = deque([(self.started, 0)])
+        self._recent_rate = RecentRate()
 
     # -- control ----------------------------------------------------------------------------
 
@@ -319,12 +300,12 @@ class Pipeline:
     async def _read(self) -> None:
         flusher = asyncio.create_task(self._flush_aged())
         try:
-            history = getattr(self.source, "in_history", False)
+            history = self.source.in_history
             async for item in self.source.stream():
-                if history and not getattr(self.source, "in_history", False):
+                if history and not self.source.in_history:
                     history = False  # history ended: its lines leave in a batch of their own
                     self._pending, backlog = [], self._pending
-                    await self._send_items(backlog, live=False)
+                    await self._send_items(backlog, history=True)
                 if not self._pending:
                     self._pending_since = time.monotonic()
                 self._pending.append(item)
@@ -348,10 +329,9 @@ class Pipeline:
     async def _send_pending(self) -> None:
         items, self._pending = self._pending, []
         # A source may be replaying history first (the demo's back-fill): it says so.
-        live = self.source.name in LIVE_SOURCES and not getattr(self.source, "in_history", False)
-        await self._send_items(items, live)
+        await self._send_items(items, history=self.source.in_history)
 
-    async def _send_items(self, items: list[RawLine | ChatEvent], live: bool) -> None:
+    async def _send_items(self, items: list[RawLine | ChatEvent], history: bool) -> None:
         if not items:
             return
         lines: list[str] = []
@@ -367,7 +347,7 @@ class Pipeline:
         self.counters.source_events += len(events)
         joined = "\n".join(lines)
         packed: str | list[str] = joined if joined.count("\n") == len(lines) - 1 else lines
-        batch = LineBatch(self.source.name, packed, array("q", received), events, live)
+        batch = LineBatch(self.source.name, packed, array("q", received), events, history)
         await self.raw_queue.put(batch)
 
     async def _dispatch(self, pool: Executor) -> None:
@@ -386,31 +366,15 @@ class Pipeline:
                 self.counters.messages += result.messages
                 self.counters.parse_errors += result.errors
                 self.counters.skipped += result.skipped
-                new_rooms = {c: r for c, r in result.room_ids.items() if self._known_rooms.get(c) != r}
-                if new_rooms:
-                    self._known_rooms.update(new_rooms)
-                    if self.emote_cache is not None and self.source.name != "synthetic":
-                        # File writes, once per channel: off the event loop.
-                        await asyncio.to_thread(self._remember_rooms, new_rooms)
+                new_rooms = self.room_ids.new(result.room_ids)
+                if new_rooms:  # file writes, once per channel: off the event loop
+                    await asyncio.to_thread(self.room_ids.record, new_rooms)
                 await self.store_queue.put(result)
         finally:
             await self.store_queue.close()
         # Every batch is back: the workers exit while the store stage writes the last flush,
         # rather than after it (that took ~0.2 s of the end of a run, measured in a script).
         await asyncio.to_thread(pool.shutdown, wait=True)
-
-    def _remember_rooms(self, room_ids: dict[str, str]) -> None:
-        """Record channels' room ids in the emote cache (once per channel and run), so that
-        ``chatpulse emotes refresh`` can fetch their sets without asking Twitch. Synthetic chat
-        is left out: its made-up ids must not land in the user's cache."""
-        if self.emote_cache is None:
-            return
-        cache = EmoteCache(self.emote_cache)
-        for login, room_id in room_ids.items():
-            try:
-                cache.remember_channel_id(login, room_id)
-            except (OSError, ValueError) as exc:  # a convenience: never stop the chat for it
-                log.warning("cannot record room id of %s in the emote cache: %s", login, exc)
 
     async def _store(self) -> None:
         loop = asyncio.get_running_loop()
@@ -503,7 +467,7 @@ class Pipeline:
             "lines": c.lines,
             "messages": c.messages,
             "stored": c.stored,
-            "rate_per_s": round(self._recent_rate(), 1),
+            "rate_per_s": round(self._recent_rate(c.stored), 1),
             "errors": c.parse_errors + self.sink.stats.failed_batches,
             "spool_pending": self.sink.stats.spool_pending,
             "latency_ms": self.latency_ms(),
@@ -511,13 +475,3 @@ class Pipeline:
                 q.name: [q.depth, q.maxsize] for q in (self.raw_queue, self.inflight, self.store_queue)
             },
         }
-
-    def _recent_rate(self) -> float:
-        """Messages stored per second over the last few seconds."""
-        now = time.monotonic()
-        marks = self._rate_marks
-        marks.append((now, self.counters.stored))
-        while len(marks) > 2 and now - marks[0][0] > 5.0:
-            marks.popleft()
-        (then, before), (_, latest) = marks[0], marks[-1]
-        return (latest - before) / (now - then) if now - then > 0.5 else 0.0

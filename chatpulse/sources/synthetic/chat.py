@@ -4,7 +4,7 @@ The generator writes the same lines Twitch's IRC server sends (tags, prefix, com
 everything downstream of a source, the parser first, runs exactly as on live chat. What it
 simulates, per channel:
 
-- **Personalities** (:data:`~chatpulse.sources.synthetic_data.PERSONALITIES`): channel size
+- **Personalities** (:data:`~chatpulse.sources.synthetic.vocabulary.PERSONALITIES`): channel size
   (share of the overall rate), how emote-heavy chat is, baseline mood, how often people sub and
   how strict the moderators are.
 - **Game events**: every minute or two (simulated time) something happens in a channel; its
@@ -46,8 +46,8 @@ from itertools import accumulate
 from typing import Final
 
 from chatpulse.irc.parser import escape_tag_value
-from chatpulse.sources import synthetic_data as vocab
 from chatpulse.sources.base import RawLine, SourceItem, now_ms
+from chatpulse.sources.synthetic import vocabulary as vocab
 
 DEFAULT_RATE: Final = 200.0
 UNPACED_TIMELINE_RATE: Final = 1000.0  # simulated lines/s behind tmi-sent-ts when rate is None
@@ -578,6 +578,8 @@ class SyntheticSource:
     handing control back to the event loop every few hundred lines); ``duration`` seconds of
     wall-clock time, ``None`` = until :meth:`close`; ``limit``: end after that many lines.
     """
+
+    in_history = False  # see Source.in_history
 
     name = "synthetic"
 

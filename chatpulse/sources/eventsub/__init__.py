@@ -1,0 +1,1 @@
+"""Live Twitch chat over EventSub WebSocket: payload mapping (pure), Helix calls, the source."""

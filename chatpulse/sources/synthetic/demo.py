@@ -1,0 +1,52 @@
+"""The demo's source: a back-fill of recent synthetic chat, then live synthetic chat."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Final
+
+from chatpulse.sources.base import RawLine, SourceItem, now_ms
+from chatpulse.sources.synthetic.chat import SyntheticChat, SyntheticSource
+
+DEMO_RATE: Final = 200.0  # lines/s over all demo channels: busy, like a big streamer's chat
+DEMO_CHANNELS: Final = 4
+
+
+class DemoSource:
+    """Synthetic chat for ``--demo``: first ``history_s`` of recent past (so the dashboard has a
+    baseline and hype moments from its first second), then live chat at ``rate``."""
+
+    name = "synthetic"
+
+    def __init__(
+        self, channels: int = DEMO_CHANNELS, rate: float = DEMO_RATE, history_s: float = 600.0, seed: int = 0
+    ) -> None:
+        self.channels, self.rate, self.history_s, self.seed = channels, rate, history_s, seed
+        self.in_history = history_s > 0  # no latency figures for history (see Source.in_history)
+        self.live: SyntheticSource | None = None
+        self._closed = False
+
+    async def stream(self) -> AsyncIterator[SourceItem]:
+        # History fills [now - history_s, now] in simulated time (hype spikes make it denser), so
+        # it ends where live chat begins: no hole in the charts however long the back-fill takes.
+        # A different seed from the live part, so message ids never repeat.
+        chat = SyntheticChat(self.channels, self.rate, self.seed + 1, now_ms() - int(self.history_s * 1000))
+        for i, line in enumerate(chat.lines()):
+            if self._closed or chat.elapsed_s >= self.history_s:
+                break
+            if i % 512 == 0:
+                await asyncio.sleep(0)
+            yield RawLine(line, now_ms())
+        self.in_history = False
+        if self._closed:
+            return
+        # Created only now: live chat's tmi-sent-ts starts at the moment it is paced from.
+        self.live = SyntheticSource(channels=self.channels, rate=self.rate, seed=self.seed)
+        async for item in self.live.stream():
+            yield item
+
+    async def close(self) -> None:
+        self._closed = True
+        if self.live is not None:
+            await self.live.close()
