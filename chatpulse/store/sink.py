@@ -45,7 +45,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -59,6 +58,17 @@ from chatpulse.backoff import backoff_delay
 from chatpulse.errors import StoreError
 from chatpulse.events import ChatEvent
 from chatpulse.store import Store, moderation
+from chatpulse.store.dedupe import (
+    ALWAYS_ASK,
+    ASK,
+    NEW,
+    NO_FLOOR,
+    WrittenMemory,
+    channels_times,
+    emote_keep,
+    filtered,
+    rows_to_keep,
+)
 from chatpulse.store.dsn import ChdbTarget
 from chatpulse.store.rows import (
     StoreBatch,
@@ -72,8 +82,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SPOOL_DIR: Final = Path("data/spool")
 DEFAULT_MEMORY_KEYS: Final = 200_000  # ids remembered (~40 MB); older ones are checked in the store
-_NO_FLOOR: Final = -(2**62)  # a channel the store has never seen: every row is new
-_ALWAYS_ASK: Final = 2**62  # floor of a non-exclusive sink: every row not remembered is checked
 _EXISTING_SQL: Final = (  # noqa: S608 - constant text; values are query parameters
     "SELECT 'm' AS t, id AS k FROM chat_messages WHERE {range} "
     "UNION ALL SELECT DISTINCT 'e' AS t, message_id AS k FROM chat_emotes WHERE {range} "
@@ -90,7 +98,6 @@ _FLOORS_SQL: Final = (  # noqa: S608 - constant text; values are query parameter
     "UNION ALL SELECT channel, max(sent_at) AS t FROM chat_emotes WHERE {c} GROUP BY channel"
     ") GROUP BY channel"
 ).format(c="channel IN {channels:Array(String)}")
-_NEW, _DUP, _ASK = 0, 1, 2  # what a row is: new for certain, stored already, or to be checked
 
 
 @dataclass(slots=True)
@@ -157,7 +164,7 @@ class ClickHouseSink:
         if exclusive is None:
             exclusive = isinstance(getattr(store, "target", None), ChdbTarget)
         self.exclusive = exclusive
-        self._memory = _Memory(max(1, memory_keys))
+        self._memory = WrittenMemory(max(1, memory_keys))
         self._insert_arrow: Callable[[str, pa.Table], None] | None = getattr(store, "insert_arrow", None)
         self._clock = clock
         self._sleep = sleep
@@ -361,12 +368,12 @@ class ClickHouseSink:
         v_checked = memory.classify(events, "event_key", self.exclusive)
         new_messages, new_events, new_emotes = messages, events, emotes
         if m_checked is not None or v_checked is not None:  # not plain live chat: filter
-            m_state, ids = m_checked or ([_NEW] * messages.num_rows, [])
-            v_state, keys = v_checked or ([_NEW] * events.num_rows, [])
+            m_state, ids = m_checked or ([NEW] * messages.num_rows, [])
+            v_state, keys = v_checked or ([NEW] * events.num_rows, [])
             existing = self._existing(messages, m_state, events, v_state)
-            new_messages = _filtered(messages, _keep(m_state, ids, existing["m"]))
-            new_events = _filtered(events, _keep(v_state, keys, existing["v"]))
-            new_emotes = _filtered(emotes, _emote_keep(emotes, ids, m_state, existing["e"]))
+            new_messages = filtered(messages, rows_to_keep(m_state, ids, existing["m"]))
+            new_events = filtered(events, rows_to_keep(v_state, keys, existing["v"]))
+            new_emotes = filtered(emotes, emote_keep(emotes, ids, m_state, existing["e"]))
         self.stats.duplicates += (
             messages.num_rows - new_messages.num_rows + events.num_rows - new_events.num_rows
         )
@@ -410,23 +417,23 @@ class ClickHouseSink:
             return
         rows = self.store.query(_FLOORS_SQL, {"channels": unknown})
         found = {row["channel"]: int(row["t"]) for row in rows}
-        self._memory.set_floors({c: found.get(c, _NO_FLOOR) for c in unknown})
+        self._memory.set_floors({c: found.get(c, NO_FLOOR) for c in unknown})
 
     def _existing(
         self, messages: pa.Table, m_state: list[int], events: pa.Table, v_state: list[int]
     ) -> dict[str, set[str]]:
         """Ids the store holds among the rows to check (one query; none when there are none)."""
         found: dict[str, set[str]] = {"m": set(), "e": set(), "v": set()}
-        if _ASK not in m_state and _ASK not in v_state:
+        if ASK not in m_state and ASK not in v_state:
             return found
-        m_channels, m_times = _channels_times(messages)
-        v_channels, v_times = _channels_times(events)
-        times = [t for t, s in zip(m_times, m_state, strict=True) if s == _ASK]
-        times += [t for t, s in zip(v_times, v_state, strict=True) if s == _ASK]
+        m_channels, m_times = channels_times(messages)
+        v_channels, v_times = channels_times(events)
+        times = [t for t, s in zip(m_times, m_state, strict=True) if s == ASK]
+        times += [t for t, s in zip(v_times, v_state, strict=True) if s == ASK]
         if not times:
             return found
-        channels = {c for c, s in zip(m_channels, m_state, strict=True) if s == _ASK}
-        channels |= {c for c, s in zip(v_channels, v_state, strict=True) if s == _ASK}
+        channels = {c for c, s in zip(m_channels, m_state, strict=True) if s == ASK}
+        channels |= {c for c, s in zip(v_channels, v_state, strict=True) if s == ASK}
         self.stats.store_checks += 1
         rows = self.store.query(
             _EXISTING_SQL, {"channels": sorted(channels), "lo": min(times), "hi": max(times)}
@@ -443,7 +450,7 @@ class ClickHouseSink:
         actions whose message was in the batch itself. The store is asked about nothing else."""
         window = self._window_ms
         stored_ids: list[moderation.Action] = []
-        since: int | None = _ALWAYS_ASK
+        since: int | None = ALWAYS_ASK
         for index, action in enumerate(by_id):
             if index in found:
                 continue
@@ -461,175 +468,6 @@ class ClickHouseSink:
         return stored_ids, since, stored_users
 
 
-@dataclass(frozen=True, slots=True)
-class _Written:
-    """One written batch, as the memory keeps it: its keys and times as Arrow columns."""
-
-    message_ids: pa.ChunkedArray
-    message_times: pa.ChunkedArray  # int64 ms
-    event_keys: pa.ChunkedArray
-    event_times: pa.ChunkedArray  # int64 ms
-    newest: dict[str, int]  # per channel, the newest sent_at in the batch
-
-    @property
-    def rows(self) -> int:
-        return len(self.message_ids) + len(self.event_keys)
-
-
-class _Memory:
-    """What this sink wrote recently, bounded; and per channel the floor above which that is all
-    the store holds (exclusive sinks only). Not thread-safe: the writer thread alone calls it.
-
-    Written keys stay as the Arrow columns they were inserted with, not as a dict: live chat
-    never looks them up (every row is newer than anything written for its channel, which no
-    remembered row can be), so it pays no per-row Python work to remember them. Rows that are
-    not newer -- replays, redeliveries, chat arriving a little out of order -- are looked up
-    with one vectorised ``is_in`` against the batches that reach back to them.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._floors: dict[str, int] = {}  # channel -> floor (ms)
-        self._written: dict[str, int] = {}  # channel -> newest sent_at written
-        self._batches: deque[_Written] = deque()
-        self._rows = 0
-
-    def unknown_channels(self, channels: set[str]) -> list[str]:
-        return sorted(c for c in channels if c not in self._floors)
-
-    def set_floors(self, floors: dict[str, int]) -> None:
-        self._floors.update(floors)
-
-    def forget_floors(self, channels: set[str]) -> None:
-        for channel in channels:
-            self._floors.pop(channel, None)
-
-    def floor(self, channel: str, exclusive: bool) -> int:
-        return self._floors.get(channel, _ALWAYS_ASK) if exclusive else _ALWAYS_ASK
-
-    def classify(
-        self, table: pa.Table, key_column: str, exclusive: bool
-    ) -> tuple[list[int], list[str]] | None:
-        """None when every row of ``table`` is new for certain (see :meth:`_all_new`). Else per row
-        _DUP (earlier in the batch, or written by this sink), _NEW (above its channel's floor and
-        not written by this sink) or _ASK (the store must say), with the rows' keys."""
-        if not table.num_rows:
-            return None
-        column = table.column(key_column)
-        floors = self._floors if exclusive else {}
-        if exclusive and self._all_new(table, column, key_column == "id"):
-            return None
-        keys = column.to_pylist()
-        channels, times = _channels_times(table)
-        written = self._written
-        recent = [at <= written.get(channel, _NO_FLOOR) for channel, at in zip(channels, times, strict=True)]
-        known = self._among(
-            key_column == "id",
-            [key for key, r in zip(keys, recent, strict=True) if r],
-            min((at for at, r in zip(times, recent, strict=True) if r), default=0),
-        )
-        seen: set[str] = set()
-        out: list[int] = []
-        append, add = out.append, seen.add
-        for key, channel, at in zip(keys, channels, times, strict=True):
-            if key in seen or key in known:
-                append(_DUP)
-            else:
-                append(_NEW if at > floors.get(channel, _ALWAYS_ASK) else _ASK)
-                add(key)
-        return out, keys
-
-    def _all_new(self, table: pa.Table, keys: pa.ChunkedArray, messages: bool) -> bool:
-        """Whether every row is new for certain, decided column-wise: each key once, every row
-        above its channel's floor, and none that this sink wrote -- only rows not newer than
-        what it wrote for their channel can be; in live chat those are the few that arrive a
-        little out of order at a batch boundary."""
-        if pc.count_distinct(keys).as_py() != len(keys):
-            return False
-        per_row = _PerChannel(table.column("channel"))
-        times = table.column("sent_at").cast(pa.int64())
-        if pc.any(pc.less_equal(times, per_row(self._floors, _ALWAYS_ASK))).as_py():
-            return False
-        recent = pc.less_equal(times, per_row(self._written, _NO_FLOOR))
-        if not pc.any(recent).as_py():
-            return True
-        since = pc.min(times.filter(recent)).as_py()
-        return not self._among(messages, keys.filter(recent).to_pylist(), since)
-
-    def _among(self, messages: bool, keys: list[str], since: int) -> set[str]:
-        """Those of ``keys`` (rows sent at ``since`` or later) that this sink wrote."""
-        if not keys:
-            return set()
-        pool = [
-            chunk
-            for batch in self._batches
-            if _newest(batch.newest) >= since
-            for chunk in (batch.message_ids if messages else batch.event_keys).chunks
-        ]
-        if not pool:
-            return set()
-        hits = pc.is_in(pa.array(keys, pa.string()), value_set=pa.concat_arrays(pool)).to_pylist()
-        return {key for key, hit in zip(keys, hits, strict=True) if hit}
-
-    def message_time(self, message_id: str) -> int | None:
-        """``sent_at`` of a message this sink wrote, None when it is not remembered."""
-        for batch in reversed(self._batches):
-            at = pc.index(batch.message_ids, message_id).as_py()
-            if at >= 0:
-                return int(batch.message_times[at].as_py())
-        return None
-
-    def outside_store(self, channel: str, since: int, exclusive: bool) -> bool:
-        """True when nothing the store holds for ``channel`` from ``since`` on is unknown here."""
-        return since > self.floor(channel, exclusive)
-
-    def may_have_messages(self, channel: str, since: int, exclusive: bool) -> bool:
-        """Whether the store may hold messages in ``channel`` from ``since`` on. (Per chatter
-        would skip a few more lookups, but costs more to keep than the lookups it saves: a
-        timeout nearly always follows the chatter's own recent messages.)"""
-        if not self.outside_store(channel, since, exclusive):
-            return True
-        return self._written.get(channel, _NO_FLOOR) >= since
-
-    def remember(self, messages: pa.Table, events: pa.Table) -> None:
-        """Record a written batch; forget the oldest batches beyond ``capacity`` rows."""
-        newest = _newest_per_channel(messages, events)
-        for channel, at in newest.items():
-            if at > self._written.get(channel, _NO_FLOOR):
-                self._written[channel] = at
-        batch = _Written(
-            messages.column("id"), messages.column("sent_at").cast(pa.int64()),
-            events.column("event_key"), events.column("sent_at").cast(pa.int64()), newest,
-        )  # fmt: skip
-        self._batches.append(batch)
-        self._rows += batch.rows
-        while self._rows > self.capacity and self._batches:
-            gone = self._batches.popleft()
-            self._rows -= gone.rows
-            for channel, at in gone.newest.items():  # rows up to here may now be stored unknown to us
-                if channel in self._floors and at > self._floors[channel]:
-                    self._floors[channel] = at
-
-
-class _PerChannel:
-    """Spreads per-channel values over a column of channels: the channels are looked up once,
-    however many values are spread."""
-
-    def __init__(self, channels: pa.ChunkedArray) -> None:
-        names = pc.unique(channels)
-        self._names = names.to_pylist()
-        self._rows = pc.index_in(channels, value_set=names)
-
-    def __call__(self, values: dict[str, int], default: int) -> pa.Array:
-        """``values[channel]`` (else ``default``) for each row, as an int64 array."""
-        lookup = pa.array([values.get(name, default) for name in self._names], pa.int64())
-        return pc.take(lookup, self._rows)
-
-
-def _newest(per_channel: dict[str, int]) -> int:
-    return max(per_channel.values(), default=_NO_FLOOR)
-
-
 def _concat(batches: list[StoreBatch]) -> StoreBatch:
     if len(batches) == 1:
         return batches[0]
@@ -644,57 +482,3 @@ def _channels(batch: StoreBatch) -> set[str]:
     return set(pc.unique(batch.messages.column("channel")).to_pylist()) | set(
         pc.unique(batch.events.column("channel")).to_pylist()
     )
-
-
-def _channels_times(table: pa.Table) -> tuple[list[str], list[int]]:
-    """``table``'s channel and ``sent_at`` (ms) columns as lists."""
-    return table.column("channel").to_pylist(), table.column("sent_at").cast(pa.int64()).to_pylist()
-
-
-def _keep(states: list[int], keys: list[str], stored: set[str]) -> list[bool] | None:
-    """Which rows to insert; None for all of them."""
-    if _DUP not in states and _ASK not in states:
-        return None
-    return [s == _NEW or (s == _ASK and k not in stored) for s, k in zip(states, keys, strict=True)]
-
-
-def _filtered(table: pa.Table, keep: list[bool] | None) -> pa.Table:
-    if keep is None or all(keep):
-        return table
-    return table.filter(pa.array(keep, pa.bool_()))
-
-
-def _emote_keep(emotes: pa.Table, ids: list[str], m_state: list[int], stored: set[str]) -> list[bool] | None:
-    """Emote rows to insert: those of messages new for certain, and of checked messages whose
-    emotes the store lacks (a half-written attempt may have stored messages but not emotes)."""
-    if not emotes.num_rows or (_DUP not in m_state and _ASK not in m_state):
-        return None  # all messages new, each once: so are their emotes
-    state: dict[str, int] = {}
-    for key, s in zip(ids, m_state, strict=True):
-        state.setdefault(key, s)  # a message's first copy in the batch decides
-    message_ids = emotes.column("message_id").to_pylist()
-    positions = emotes.column("position").to_pylist()
-    seen: set[tuple[str, int]] = set()
-    keep: list[bool] = []
-    for key, position in zip(message_ids, positions, strict=True):
-        s = state.get(key, _ASK)
-        ok = (s == _NEW or (s == _ASK and key not in stored)) and (key, position) not in seen
-        seen.add((key, position))
-        keep.append(ok)
-    return keep
-
-
-def _newest_per_channel(messages: pa.Table, events: pa.Table) -> dict[str, int]:
-    newest: dict[str, int] = {}
-    for table in (messages, events):
-        if not table.num_rows:
-            continue
-        grouped = table.group_by("channel").aggregate([("sent_at", "max")])
-        for channel, at in zip(
-            grouped.column("channel").to_pylist(),
-            grouped.column("sent_at_max").cast(pa.int64()).to_pylist(),
-            strict=True,
-        ):
-            if at > newest.get(channel, _NO_FLOOR):
-                newest[channel] = at
-    return newest
