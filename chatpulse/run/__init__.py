@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from chatpulse.run.status import StatusSnapshot
-    from chatpulse.store import ClickHouseSink
+    from chatpulse.store import Sink
 
 
 class Runner(Protocol):
@@ -27,7 +27,8 @@ class Runner(Protocol):
     ``--duration``) drained every stage into ``sink``; it raises what a stage could not recover
     from. ``snapshot`` feeds the status line, ``status_json`` the dashboard's ``/api/status``."""
 
-    sink: ClickHouseSink
+    @property
+    def sink(self) -> Sink: ...
 
     def stop(self) -> None: ...
 

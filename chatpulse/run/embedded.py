@@ -63,7 +63,7 @@ from chatpulse.run.status import RecentRate, StatusSnapshot
 from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.sources.base import RawLine, Source
 from chatpulse.stages import Annotator, RoomIds, latency_reference_ms, parse_lines, score, store_rows
-from chatpulse.store import ClickHouseSink
+from chatpulse.store import Sink
 from chatpulse.store.rows import StoreBatch, is_stored_message, warm_up_arrow
 from chatpulse.transport.memory import MemoryQueue
 
@@ -210,7 +210,7 @@ class Pipeline:
     def __init__(
         self,
         source: Source,
-        sink: ClickHouseSink,
+        sink: Sink,
         sentiment: SentimentSettings,
         config: PipelineConfig | None = None,
         *,

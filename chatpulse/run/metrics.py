@@ -41,8 +41,7 @@ from chatpulse.metrics import Health, MergedMetrics, StageMetrics, StageSnapshot
 
 if TYPE_CHECKING:
     from chatpulse.run.embedded import Pipeline
-    from chatpulse.store import Store
-    from chatpulse.store.sink import ClickHouseSink
+    from chatpulse.store import Sink, Store
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +118,7 @@ class PipelineCollector(_SafeCollector):
 class StoreStatsCollector(_SafeCollector):
     """A :class:`~chatpulse.store.sink.ClickHouseSink`'s ``stats`` (None until it exists)."""
 
-    def __init__(self, stage: str, sink: Callable[[], ClickHouseSink | None]) -> None:
+    def __init__(self, stage: str, sink: Callable[[], Sink | None]) -> None:
         self._f = _Families(stage)
         self._sink = sink
 

@@ -58,6 +58,12 @@ def with_sentiment(raw: bytes, event: ChatEvent) -> bytes | None:
 _SCORING: Final = msgspec.json.Decoder(ScoringView)
 
 
+def decode_scoring(value: bytes) -> ScoringView | ChatEvent:
+    """A raw record as the enrich stage reads it (:class:`~chatpulse.wire_views.ScoringView`,
+    or a full event); raises WireFormatError for a record that is no event."""
+    return decode_view(_SCORING, value)
+
+
 class EnrichStage:
     """:class:`~chatpulse.transport.consumer.StageHandler` that scores and re-publishes events.
 
@@ -78,7 +84,7 @@ class EnrichStage:
         return self.produced
 
     def decode(self, value: bytes) -> ScoringView | ChatEvent:
-        return decode_view(_SCORING, value)
+        return decode_scoring(value)
 
     def process(self, records: Sequence[ScoringView | ChatEvent], values: Sequence[bytes]) -> None:
         # raises for a batch the analyzer cannot take (the consumer then isolates the record)

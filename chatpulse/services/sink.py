@@ -24,7 +24,7 @@ from chatpulse.services.gc_tuning import with_gc_tuning
 from chatpulse.services.runtime import STATUS_INTERVAL_S, ConsumerService, latencies_s, run_consumer_service
 from chatpulse.sources.base import now_ms
 from chatpulse.stages import latency_reference_ms, store_rows
-from chatpulse.store import open_store
+from chatpulse.store import Sink, open_store
 from chatpulse.store.sink import ClickHouseSink
 from chatpulse.transport.kafka import EventProducer
 from chatpulse.transport.spool import lock_spool_folder
@@ -48,13 +48,23 @@ LATENCY_SAMPLES: Final = 20_000  # per commit interval
 _MESSAGES: Final = msgspec.json.Decoder(MessageView)
 
 
+def decode_stored(value: bytes) -> MessageView | ChatEvent:
+    """An enriched record as the sink reads it: a chat message the store keeps as a
+    :class:`~chatpulse.wire_views.MessageView`, anything else as a full event. Raises
+    WireFormatError for a record that is no event."""
+    record = decode_view(_MESSAGES, value)
+    if isinstance(record, MessageView) and not (record.kind == "message" and record.id and record.channel):
+        return loads(value)  # not a chat message the store keeps as it is: the event decides
+    return record
+
+
 class SinkStage:
     """:class:`~chatpulse.transport.consumer.StageHandler` that stores events.
 
     Chat messages are read as :class:`~chatpulse.wire_views.MessageView` (what the store keeps
     of them) and laid out as rows without becoming events; other records are decoded in full."""
 
-    def __init__(self, sink: ClickHouseSink, metrics: StageMetrics) -> None:
+    def __init__(self, sink: Sink, metrics: StageMetrics) -> None:
         self.sink = sink
         self.metrics = metrics
         self.stored = 0  # events made durable (stored or spooled, duplicates included)
@@ -66,12 +76,7 @@ class SinkStage:
         return self.stored
 
     def decode(self, value: bytes) -> MessageView | ChatEvent:
-        record = decode_view(_MESSAGES, value)
-        if isinstance(record, MessageView) and not (
-            record.kind == "message" and record.id and record.channel
-        ):
-            return loads(value)  # not a chat message the store keeps as it is: the event decides
-        return record
+        return decode_stored(value)
 
     def process(self, records: Sequence[MessageView | ChatEvent], values: Sequence[bytes]) -> None:
         try:

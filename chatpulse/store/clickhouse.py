@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from chatpulse.errors import StoreError
+from chatpulse.errors import StoreDataError, StoreError
 from chatpulse.store.dsn import ChdbTarget, ServerTarget
 from chatpulse.store.migrations import migrate
 
@@ -187,7 +187,7 @@ class ChdbStore:
         try:
             arrays = [pa.array(values, type=schema[name]) for name, values in columns.items()]
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-            raise StoreError(f"bad values for {table}: {exc}") from exc
+            raise StoreDataError(f"bad values for {table}: {exc}") from exc
         return pa.Table.from_arrays(arrays, names=list(columns))
 
     def insert_arrow(self, table: str, batch: pa.Table) -> None:

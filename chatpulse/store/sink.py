@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chatpulse.backoff import backoff_delay
-from chatpulse.errors import StoreError
+from chatpulse.errors import StoreDataError, StoreError
 from chatpulse.events import ChatEvent
 from chatpulse.store import Store, moderation
 from chatpulse.store.dedupe import (
@@ -113,6 +113,7 @@ class SinkStats:
     batches: int = 0  # batches written to the store
     retries: int = 0  # write attempts after a failure
     failed_batches: int = 0  # batches that failed every attempt (then spooled)
+    rejected_batches: int = 0  # batches the store refused for their data (set aside, not retried)
     spooled_batches: int = 0  # batches written to the spool
     spooled_rows: int = 0  # events written to the spool
     spool_replayed_batches: int = 0  # spooled batches later written to the store
@@ -311,6 +312,8 @@ class ClickHouseSink:
             return
         try:
             self._write_with_retries(batch)
+        except StoreDataError as exc:
+            self._reject(batch, exc)
         except StoreError as exc:
             self.stats.failed_batches += 1
             log.warning("store write failed after %d attempts (%s); spooling %d rows",
@@ -326,6 +329,13 @@ class ClickHouseSink:
             self._next_spool_try = self._clock() + self._spool_retry_s
         log.info("spooled %d rows to %s", batch.rows, path)
 
+    def _reject(self, batch: StoreBatch, exc: StoreDataError) -> None:
+        """Set aside a batch the store refused for its data (retrying cannot help), so the
+        batches behind it are written; it stays in ``<spool>/rejected`` for a human."""
+        path = BatchSpool(self._spool.folder / "rejected").put(batch)
+        self.stats.rejected_batches += 1
+        log.error("the store refused %d rows for their data (%s); set aside in %s", batch.rows, exc, path)
+
     def _drain_spool(self, *, force: bool) -> None:
         if not self.stats.spool_pending or (not force and self._clock() < self._next_spool_try):
             return
@@ -334,6 +344,8 @@ class ClickHouseSink:
             if batch is not None:
                 try:
                     self._write_with_retries(batch, attempts=1)
+                except StoreDataError as exc:
+                    self._reject(batch, exc)
                 except StoreError as exc:
                     self._next_spool_try = self._clock() + self._spool_retry_s
                     log.info("store still failing (%s); %d spooled batches wait", exc,
@@ -354,7 +366,7 @@ class ClickHouseSink:
                 self.stats.last_error = str(exc)
                 # Part of the batch may be stored now: check these channels in the store again.
                 self._memory.forget_floors(_channels(batch))
-                if attempt + 1 >= attempts:
+                if attempt + 1 >= attempts or isinstance(exc, StoreDataError):
                     raise
                 self.stats.retries += 1
                 self._sleep(backoff_delay(attempt, self._retry_base_s, self._retry_cap_s))

@@ -11,10 +11,11 @@ import pytest
 from chatpulse.errors import WireFormatError
 from chatpulse.events import ChatEvent, MessageEvent, Sentiment, dumps_bytes, loads
 from chatpulse.irc.twitch import parse_line
+from chatpulse.metrics import StageMetrics, StageSnapshot
 from chatpulse.sentiment.base import MessageLike
 from chatpulse.sentiment.lexicon import LexiconAnalyzer
-from chatpulse.services.enrich import EnrichStage
-from chatpulse.services.sink import SinkStage
+from chatpulse.services.enrich import decode_scoring
+from chatpulse.services.sink import SinkStage, decode_stored
 from chatpulse.sources.replay import iter_lines
 from chatpulse.store.rows import build_batch, split_events, store_batch
 from chatpulse.wire_views import MessageView, ScoringView
@@ -33,13 +34,9 @@ def _capture_records(shared_data: Path) -> list[bytes]:
     return values
 
 
-def _decode(value: bytes) -> MessageView | ChatEvent:
-    return SinkStage.decode(None, value)  # type: ignore[arg-type]  # decode reads no state
-
-
 def test_the_sink_stores_the_same_rows_from_views_as_from_events(shared_data: Path) -> None:
     values = _capture_records(shared_data)
-    records = [_decode(value) for value in values]
+    records = [decode_stored(value) for value in values]
     assert sum(isinstance(r, MessageView) for r in records) > 4000  # the fast path was taken
     from_views = store_batch(records)
     messages, kept, skipped = split_events([loads(value) for value in values])
@@ -53,7 +50,7 @@ def test_the_sink_stores_the_same_rows_from_views_as_from_events(shared_data: Pa
 
 def test_the_lexicon_scores_views_as_it_scores_events(shared_data: Path) -> None:
     values = _capture_records(shared_data)
-    scoring = [EnrichStage.decode(None, value) for value in values]  # type: ignore[arg-type]
+    scoring = [decode_scoring(value) for value in values]
     views = [v for v in scoring if isinstance(v, ScoringView) and v.kind == "message"]
     events = [e for e in map(loads, values) if isinstance(e, MessageEvent) and e.kind == "message"]
     assert len(views) == len(events) > 4000
@@ -67,13 +64,13 @@ def test_records_a_view_cannot_take_are_decoded_in_full() -> None:
     event = parse_line(line, 1_568_505_600_001, "irc")
     # Valid for the event decoder, not for the view: a time with microseconds, bits as text.
     odd = dumps_bytes(event).replace(b'"bits":0', b'"bits":"0"')
-    assert isinstance(_decode(odd), MessageEvent)
+    assert isinstance(decode_stored(odd), MessageEvent)
     # A chat message without an id gets a content hash as id: the event path decides.
     no_id = dumps_bytes(dataclasses.replace(event, id=""))  # type: ignore[call-arg]
-    assert isinstance(_decode(no_id), MessageEvent)
-    assert isinstance(_decode(dumps_bytes(event)), MessageView)
+    assert isinstance(decode_stored(no_id), MessageEvent)
+    assert isinstance(decode_stored(dumps_bytes(event)), MessageView)
     micro = dumps_bytes(event).replace(b'.000Z"', b'.000250Z"')  # sent_at with microseconds
-    view = _decode(micro)
+    view = decode_stored(micro)
     assert isinstance(view, MessageView)
     stored = store_batch([view]).messages.column("sent_at").cast("int64").to_pylist()
     assert stored == [1_568_505_600_000]  # as the event decoder reads it (rounded to the ms)
@@ -89,18 +86,23 @@ def test_records_a_view_cannot_take_are_decoded_in_full() -> None:
     ],
 )
 def test_a_record_that_is_no_event_is_refused_with_its_reason(value: bytes, error: str) -> None:
-    for decode in (SinkStage.decode, EnrichStage.decode):
+    for decode in (decode_stored, decode_scoring):
         with pytest.raises(WireFormatError, match=error):
-            decode(None, value)  # type: ignore[arg-type]
+            decode(value)
 
 
 def test_a_record_the_store_cannot_hold_is_the_records_fault_not_the_stores() -> None:
     line = "@id=9;bits=5;tmi-sent-ts=1568505600000 :a!a@a.tmi.twitch.tv PRIVMSG #chan :cheer5"
     good = dumps_bytes(parse_line(line, 1_568_505_600_001, "irc"))
     negative = good.replace(b'"bits":5', b'"bits":-5').replace(b'"id":"9"', b'"id":"10"')
-    stage = SinkStage(None, None)  # type: ignore[arg-type]  # fails before reaching the sink
+
+    class NothingReachesTheStore:
+        def add_batch(self, batch: object) -> None:
+            raise AssertionError("a batch with a record the store cannot hold reached the sink")
+
+    stage = SinkStage(NothingReachesTheStore(), StageMetrics("sink", StageSnapshot))  # type: ignore[arg-type]
     with pytest.raises(WireFormatError, match="cannot hold"):  # the consumer dead-letters it
-        stage.process([_decode(good), _decode(negative)], [good, negative])
+        stage.process([decode_stored(good), decode_stored(negative)], [good, negative])
 
 
 def test_views_name_only_fields_of_the_events_they_stand_for() -> None:
@@ -133,7 +135,7 @@ def test_a_batch_of_views_leaves_the_garbage_collector_nothing_to_walk(shared_da
     import gc
 
     values = _capture_records(shared_data)
-    for decode in (_decode, lambda value: EnrichStage.decode(None, value)):  # type: ignore[arg-type]
+    for decode in (decode_stored, decode_scoring):
         views = [view for view in map(decode, values) if isinstance(view, (MessageView, ScoringView))]
         assert len(views) > 4000
         assert not any(gc.is_tracked(view) for view in views)
