@@ -123,6 +123,21 @@ def _literal(value: Any) -> str:
     raise StoreError(f"unsupported query parameter type {type(value).__name__}")
 
 
+# ClickHouse names the error after its code, e.g. "... (CANNOT_PARSE_DATETIME)" (the names of
+# src/Common/ErrorCodes.cpp). These say the rows themselves are wrong: retrying cannot help.
+_DATA_ERRORS: Final = re.compile(
+    r"\((CANNOT_PARSE_\w+|TYPE_MISMATCH|CANNOT_CONVERT_TYPE|INCORRECT_DATA|"
+    r"VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE|CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN|TOO_LARGE_STRING_SIZE)\)"
+)
+
+
+def insert_failure(table: str, reason: str) -> StoreError:
+    """The error for a failed INSERT: :class:`StoreDataError` when ClickHouse refused the rows
+    themselves, else :class:`StoreError` (a store fault, worth retrying)."""
+    kind = StoreDataError if _DATA_ERRORS.search(reason) else StoreError
+    return kind(f"insert into {table} failed: {reason}")
+
+
 def _check_table(table: str) -> None:
     if not _TABLE_NAME.match(table):
         raise StoreError(f"invalid table name {table!r}")
@@ -210,7 +225,7 @@ class ChdbStore:
                     inserter.cancel()
                     raise
             except Exception as exc:
-                raise StoreError(f"insert into {table} failed: {exc}") from None
+                raise insert_failure(table, str(exc)) from None
 
     def close(self) -> None:
         with self._lock:
@@ -298,7 +313,7 @@ class ServerStore:
                 settings={"optimize_on_insert": 0},  # see INSERT_SETTINGS
             )
         except Exception as exc:
-            raise StoreError(f"insert into {table} failed: {self._scrub(exc)}") from None
+            raise insert_failure(table, self._scrub(exc)) from None
 
     def close(self) -> None:
         self._client.close()

@@ -411,3 +411,28 @@ def test_a_closed_sink_refuses_events_and_flushing_it_again_is_harmless(
     with pytest.raises(StoreError, match="closed"):
         sink.add(xqcow[2000:2100])
     assert sink.stats.rows_written == written
+
+
+def test_rows_the_store_refuses_are_set_aside_and_chat_behind_them_is_stored(
+    store: Store, tmp_path: Path, xqcow: list[ChatEvent]
+) -> None:
+    import pyarrow as pa
+
+    from chatpulse.stages import store_rows
+
+    good = store_rows(xqcow[:1000])
+    # A count ClickHouse cannot parse: the rows are wrong, not the store (CANNOT_PARSE_TEXT).
+    rows = good.messages.slice(0, 5)
+    broken = rows.set_column(
+        rows.schema.get_field_index("emote_count"), "emote_count", pa.array(["many"] * 5)
+    )
+    sink = _sink(store, tmp_path, retry_attempts=3)
+    sink.add_batch(type(good)(broken, good.emotes.slice(0, 0), good.events.slice(0, 0)))
+    sink.flush()
+    sink.add(xqcow[1000:2000])
+    sink.flush()
+    assert sink.stats.rejected_batches == 1 and sink.stats.retries == 0  # not retried
+    assert sink.stats.spool_pending == 0  # nothing waits behind it
+    assert len(list((tmp_path / "spool" / "rejected").glob("*.arrows"))) == 1  # kept for a human
+    stored = _one(store, "SELECT uniqExact(id) FROM chat_messages")
+    assert stored == sum(1 for e in xqcow[1000:2000] if e.kind == "message")
