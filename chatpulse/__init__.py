@@ -27,12 +27,11 @@ if TYPE_CHECKING:
         Sentiment,
         ServerEvent,
         UserNoticeEvent,
-        dumps,
-        loads,
     )
     from chatpulse.irc.twitch import parse_line
     from chatpulse.sentiment import create_analyzer, enrich_events
     from chatpulse.store import ClickHouseSink, open_store
+    from chatpulse.wire import dumps, loads
 
 _HOMES = {
     "ChatEvent": "chatpulse.events",
@@ -50,10 +49,10 @@ _HOMES = {
     "Settings": "chatpulse.config",
     "UserNoticeEvent": "chatpulse.events",
     "create_analyzer": "chatpulse.sentiment",
-    "dumps": "chatpulse.events",
+    "dumps": "chatpulse.wire",
     "enrich_events": "chatpulse.sentiment",
     "load_settings": "chatpulse.config",
-    "loads": "chatpulse.events",
+    "loads": "chatpulse.wire",
     "open_store": "chatpulse.store",
     "parse_line": "chatpulse.irc.twitch",
 }

@@ -23,11 +23,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeVar
 
 from chatpulse.emotes import EmoteCache, EmoteIndex
-from chatpulse.events import ChatEvent, MessageEvent, Sentiment, UserNoticeEvent, parse_time
+from chatpulse.events import ChatEvent, MessageEvent, Sentiment, UserNoticeEvent
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sentiment.base import Analyzer, MessageLike
 from chatpulse.sources.base import RawLine
 from chatpulse.store.rows import StoreBatch, build_batch, is_stored_message, split_events, store_batch
+from chatpulse.times import parse_time
 from chatpulse.wire_views import MessageView, RecordView
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ A stage reads a few fields of each record, but decoding a record into an event b
 field, the tags and the raw line included: for chat that was the largest single cost of the
 enrich and sink services. msgspec decodes a record into a Struct of the named fields only and
 skips the rest without building it (a synthetic chat record: about 2 us instead of 9 for
-``chatpulse.events.loads``, timed in a script).
+``chatpulse.wire.loads``, timed in a script).
 
 The Structs are built with ``gc=False`` (msgspec's option: instances are not tracked by the
 garbage collector) and emote spans come as tuples, as events carry them: a consumer holds
@@ -14,9 +14,9 @@ Decoded JSON cannot form a reference cycle, which is all the collector would be 
 
 Field names, defaults and nesting are the wire's (= the event classes' attributes), so code that
 reads an event by attribute reads a view the same way. Times stay ISO-8601 strings
-(:func:`chatpulse.events.parse_time` reads them).
+(:func:`chatpulse.times.parse_time` reads them).
 
-:func:`decode_view` never rejects what :func:`chatpulse.events.loads` accepts: a record a view
+:func:`decode_view` never rejects what :func:`chatpulse.wire.loads` accepts: a record a view
 cannot take (another kind, a field of an unexpected type, JSON only the standard parser reads)
 is decoded into a full event instead, and only a record that is no event at all raises
 :class:`~chatpulse.errors.WireFormatError`.
@@ -28,7 +28,8 @@ from typing import TypeVar
 
 import msgspec
 
-from chatpulse.events import KINDS, SCHEMA_VERSION, ChatEvent, loads
+from chatpulse.events import KINDS, SCHEMA_VERSION, ChatEvent
+from chatpulse.wire import loads
 
 
 class EmoteView(msgspec.Struct, gc=False):

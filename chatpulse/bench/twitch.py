@@ -18,10 +18,11 @@ import tracemalloc
 
 from chatpulse.bench import BenchOptions, Measurement
 from chatpulse.config import TwitchSettings
-from chatpulse.events import CoverageEvent, dumps
+from chatpulse.events import CoverageEvent
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import RawLine
 from chatpulse.sources.twitch_irc.source import IrcTimings, TwitchIrcSource
+from chatpulse.wire import dumps
 
 _TWITCH_JOINS_PER_10_S = 20
 

@@ -8,10 +8,10 @@ from collections import Counter
 
 import click
 
-from chatpulse.events import dumps
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import now_ms
 from chatpulse.sources.replay import iter_lines
+from chatpulse.wire import dumps
 
 
 @click.command(name="parse")

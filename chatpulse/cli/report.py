@@ -16,8 +16,8 @@ from rich.text import Text
 from chatpulse.cli.db import open_cli_store, store_options
 from chatpulse.config import CHANNEL_PATTERN
 from chatpulse.errors import ConfigError
-from chatpulse.events import format_time, parse_time
 from chatpulse.store.report import build_report, parse_duration
+from chatpulse.times import format_time, parse_time
 
 _MAX_ROWS = 20  # activity rows shown; longer windows are bucketed
 _BAR = 30

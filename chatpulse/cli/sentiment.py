@@ -15,9 +15,10 @@ import click
 
 from chatpulse.config import load_settings
 from chatpulse.errors import WireFormatError
-from chatpulse.events import ChatEvent, Sentiment, from_wire, to_wire
+from chatpulse.events import ChatEvent, Sentiment
 from chatpulse.sentiment import create_analyzer, enrich_events
 from chatpulse.sentiment.batching import iter_batches
+from chatpulse.wire import from_wire, to_wire
 
 MAX_BATCH_AGE_S = 0.2  # a line typed into a pipe is answered within this long
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from chatpulse.config import CHANNEL_PATTERN
-from chatpulse.events import parse_time
+from chatpulse.times import parse_time
 
 MAX_CHANNELS: Final = 50  # a compare view of more lines than this is unreadable anyway
 RANGES_MS: Final = {"15m": 15 * 60_000, "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000}

@@ -19,7 +19,7 @@ import msgspec
 import orjson
 
 from chatpulse.config import Settings
-from chatpulse.events import ChatEvent, Sentiment, dumps_bytes, loads
+from chatpulse.events import ChatEvent, Sentiment
 from chatpulse.metrics import StageMetrics
 from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.services.gc_tuning import with_gc_tuning
@@ -27,6 +27,7 @@ from chatpulse.services.runtime import STATUS_INTERVAL_S, ConsumerService, laten
 from chatpulse.sources.base import now_ms
 from chatpulse.stages import latency_reference_ms, score
 from chatpulse.transport.kafka import EventProducer, record_for
+from chatpulse.wire import dumps_bytes, loads
 from chatpulse.wire_views import ScoringView, decode_view
 
 _NO_SENTIMENT: Final = b',"sentiment":null}'
@@ -48,7 +49,7 @@ def with_sentiment(raw: bytes, event: ChatEvent) -> bytes | None:
 
     Re-encoding a whole event costs more than scoring it, and the enriched record is the raw
     record plus one field: where the raw value ends with ``"sentiment":null`` (as
-    :func:`chatpulse.events.dumps` writes every message), the verdict is written in its place,
+    :func:`chatpulse.wire.dumps` writes every message), the verdict is written in its place,
     byte for byte what ``dumps`` would write. An unscored event keeps its raw bytes.
     """
     sentiment = getattr(event, "sentiment", None)

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from chatpulse.config import Settings
 from chatpulse.errors import WireFormatError
-from chatpulse.events import ChatEvent, loads
+from chatpulse.events import ChatEvent
 from chatpulse.metrics import StageMetrics
 from chatpulse.services.gc_tuning import with_gc_tuning
 from chatpulse.services.runtime import STATUS_INTERVAL_S, ConsumerService, latencies_s, run_consumer_service
@@ -28,6 +28,7 @@ from chatpulse.store import Sink, open_store
 from chatpulse.store.sink import ClickHouseSink
 from chatpulse.transport.kafka import EventProducer
 from chatpulse.transport.spool import lock_spool_folder
+from chatpulse.wire import loads
 from chatpulse.wire_views import MessageView, decode_view
 
 # Each insert batch costs chDB about 0.1 s of CPU besides its rows (statements, new parts and

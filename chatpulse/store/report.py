@@ -13,8 +13,8 @@ from dataclasses import asdict
 from typing import Any, Final
 
 from chatpulse.errors import ConfigError
-from chatpulse.events import format_time
 from chatpulse.store import Store, queries
+from chatpulse.times import format_time
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _UNIT_S: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}

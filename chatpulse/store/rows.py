@@ -35,8 +35,8 @@ from chatpulse.events import (
     Sentiment,
     ServerEvent,
     UserNoticeEvent,
-    parse_time,
 )
+from chatpulse.times import parse_time
 from chatpulse.wire_views import MessageView
 
 Columns = dict[str, list[Any]]
@@ -356,7 +356,7 @@ def _event_times(values: Sequence[int | None]) -> pa.Array:
 
 def _wire_times(values: Sequence[str | None]) -> pa.Array:
     """Wire times (ISO-8601 strings) as a timestamp array: Arrow's vectorised parse for the
-    form :func:`chatpulse.events.format_time` writes, :func:`chatpulse.events.parse_time` (the
+    form :func:`chatpulse.times.format_time` writes, :func:`chatpulse.times.parse_time` (the
     decoder's rules) for anything Arrow refuses, e.g. more than millisecond precision."""
     try:
         return pa.array(values, pa.string()).cast(_TIME)

@@ -41,10 +41,11 @@ from typing import Any, Final
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from chatpulse.errors import ConfigError, TransportError
-from chatpulse.events import ChatEvent, dumps_bytes
+from chatpulse.events import ChatEvent
 from chatpulse.transport.properties import ClientConfig
 from chatpulse.transport.spool import Header, RecordSpool, SpooledRecord, read_segment
 from chatpulse.transport.topics import HEADER_SCHEMA, HEADER_SOURCE, SCHEMA_HEADER_VALUE
+from chatpulse.wire import dumps_bytes
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
+from chatpulse.config import KafkaSettings, Settings
 from chatpulse.services.enrich import run_enrich
 from chatpulse.services.ingest import run_ingest
-from chatpulse.services.sink import run_sink
-from chatpulse.config import KafkaSettings, Settings
 from chatpulse.services.runtime import ConsumerService
+from chatpulse.services.sink import run_sink
 from chatpulse.sources.base import RawLine, SourceItem, now_ms
 from chatpulse.store import open_store
 from chatpulse.transport.kafka import ensure_topics

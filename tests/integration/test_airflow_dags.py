@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from chatpulse.config import StoreSettings
-from chatpulse.events import parse_time
 from chatpulse.irc.twitch import parse_line
 from chatpulse.store import ClickHouseSink, open_store
+from chatpulse.times import parse_time
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_DIR = ROOT / "deploy" / "airflow"

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import anonymous_env
 from chatpulse.testing.irc_server import TwitchIrcTestServer
+from tests.integration.conftest import anonymous_env
 
 ACT = {"X-ChatPulse-Action": "1"}
 

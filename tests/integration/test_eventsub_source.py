@@ -22,12 +22,12 @@ from chatpulse.events import (
     CoverageEvent,
     MessageEvent,
     UserNoticeEvent,
-    parse_time,
 )
-from chatpulse.sources.eventsub.source import EventSubSource
 from chatpulse.sources.eventsub.helix import SubscriptionLimitError
 from chatpulse.sources.eventsub.mapping import CHAT_SUBSCRIPTION_TYPES
+from chatpulse.sources.eventsub.source import EventSubSource
 from chatpulse.testing.eventsub_server import EventSubTestServer
+from chatpulse.times import parse_time
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "eventsub"
 

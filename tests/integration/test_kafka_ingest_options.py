@@ -9,12 +9,13 @@ from pathlib import Path
 
 from chatpulse.config import EmoteSettings, KafkaSettings, Settings
 from chatpulse.emotes import EmoteCache
-from chatpulse.events import MessageEvent, loads
+from chatpulse.events import MessageEvent
 from chatpulse.sources.replay import ReplaySource
 from chatpulse.sources.sharding import shard_channels
+from chatpulse.testing.irc_server import TwitchIrcTestServer
+from chatpulse.wire import loads
 from tests.integration.kafka_pipeline import ingest, read_topic
 from tests.integration.test_pipeline_emotes import XQC, _expected_third_party, capture, emote_cache
-from chatpulse.testing.irc_server import TwitchIrcTestServer
 
 __all__ = ["capture", "emote_cache"]  # fixtures used below
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from chatpulse.services.sink import run_sink
 from chatpulse.config import KafkaSettings, Settings
-from chatpulse.events import loads
+from chatpulse.services.sink import run_sink
 from chatpulse.sources.replay import ReplaySource, iter_lines
 from chatpulse.transport.kafka import ensure_topics
 from chatpulse.transport.topics import HEADER_ERROR, HEADER_SCHEMA, HEADER_SOURCE, Topics
+from chatpulse.wire import loads
 from tests.integration.kafka_pipeline import (
     LineSource,
     ServiceThread,
@@ -61,8 +61,8 @@ def test_a_malformed_record_goes_to_the_dead_letter_topic_and_the_stream_goes_on
     kafka = pipeline_settings.kafka
     bootstrap = kafka.bootstrap_servers or ""
     good = chat_lines(2)
-    from chatpulse.events import dumps
     from chatpulse.irc.twitch import parse_line
+    from chatpulse.wire import dumps
 
     malformed = b'{"schema": 1, "kind": "message", "received_at": '
     produce_in_order(
@@ -137,8 +137,8 @@ def test_workers_starting_together_all_get_the_topics(kafka_settings: KafkaSetti
 def test_the_sink_dead_letters_a_record_the_store_cannot_hold_and_stores_the_rest(
     pipeline_settings: Settings,
 ) -> None:
-    from chatpulse.events import dumps
     from chatpulse.irc.twitch import parse_line
+    from chatpulse.wire import dumps
 
     kafka = pipeline_settings.kafka
     bootstrap = kafka.bootstrap_servers or ""
@@ -166,8 +166,8 @@ def test_when_chat_pauses_the_sink_stores_what_it_holds_without_waiting_out_max_
 ) -> None:
     """``--max-age`` bounds how long the sink gathers rows under load; once it has caught up
     nothing more is coming to batch with, so what arrived is stored and committed at once."""
-    from chatpulse.events import dumps_bytes
     from chatpulse.irc.twitch import parse_line
+    from chatpulse.wire import dumps_bytes
 
     kafka = pipeline_settings.kafka
     values = [dumps_bytes(parse_line(line, 1, "irc")) for line in chat_lines(50)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from chatpulse.config import StoreSettings
 from chatpulse.store import open_store
-from tests.integration.conftest import anonymous_env
 from chatpulse.testing.irc_server import TwitchIrcTestServer
+from tests.integration.conftest import anonymous_env
 
 
 async def test_run_joins_every_channel_of_the_file_and_stores_their_chat(tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from types import ModuleType
 import pytest
 
 from chatpulse.config import StoreSettings
-from chatpulse.events import CoverageEvent, ErrorEvent, MessageEvent, parse_time
+from chatpulse.events import CoverageEvent, ErrorEvent, MessageEvent
 from chatpulse.store import ClickHouseSink, Store, open_store
+from chatpulse.times import parse_time
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = parse_time("2026-06-01T00:00:00Z")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from chatpulse.events import Sentiment, dumps, loads
+from chatpulse.events import Sentiment
 from chatpulse.irc.twitch import parse_line
 from chatpulse.services.enrich import with_sentiment
 from chatpulse.sources.replay import iter_lines
+from chatpulse.wire import dumps, loads
 
 
 def test_spliced_records_equal_a_fresh_encoding_for_every_xqcow_event(shared_data: Path) -> None:

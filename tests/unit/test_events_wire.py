@@ -24,15 +24,11 @@ from chatpulse.events import (
     Sentiment,
     ServerEvent,
     UserNoticeEvent,
-    dumps,
-    dumps_bytes,
-    format_time,
-    loads,
-    parse_time,
-    to_wire,
 )
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.replay import iter_lines
+from chatpulse.times import format_time, parse_time
+from chatpulse.wire import dumps, dumps_bytes, loads, to_wire
 
 
 def test_times_use_iso_utc_with_milliseconds() -> None:

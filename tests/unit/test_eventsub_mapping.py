@@ -22,13 +22,11 @@ from chatpulse.events import (
     ErrorEvent,
     MessageEvent,
     UserNoticeEvent,
-    parse_time,
 )
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources import dedupe
 from chatpulse.sources.base import RawLine, SourceItem
 from chatpulse.sources.dedupe import ClearChatTwins, MergedSource, RecentIds
-from chatpulse.sources.eventsub.source import EventSubSource, build_eventsub_source
 from chatpulse.sources.eventsub.mapping import (
     FrameError,
     event_from_notification,
@@ -36,6 +34,8 @@ from chatpulse.sources.eventsub.mapping import (
     revocation_info,
     session_info,
 )
+from chatpulse.sources.eventsub.source import EventSubSource, build_eventsub_source
+from chatpulse.times import parse_time
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "eventsub"
 RECEIVED = 1_714_593_600_000

@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatpulse.errors import IrcParseError
-from chatpulse.events import to_wire
 from chatpulse.irc import twitch
 from chatpulse.irc.parser import IrcParts, python_split_irc
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.replay import iter_lines
+from chatpulse.wire import to_wire
 from tests.conftest import PROJECT_ROOT, SHARED_DATA
 
 Split = Callable[[str, bool], IrcParts]

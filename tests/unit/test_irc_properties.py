@@ -11,9 +11,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatpulse.events import ErrorEvent, dumps, loads
+from chatpulse.events import ErrorEvent
 from chatpulse.irc.parser import escape_tag_value, parse_irc, parse_tags, unescape_tag_value
 from chatpulse.irc.twitch import parse_line
+from chatpulse.wire import dumps, loads
 
 PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

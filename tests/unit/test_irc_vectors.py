@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 
 from chatpulse.errors import IrcParseError
-from chatpulse.events import ChatEvent, ErrorEvent, MessageEvent, ServerEvent, dumps, loads
+from chatpulse.events import ChatEvent, ErrorEvent, MessageEvent, ServerEvent
 from chatpulse.irc.parser import IrcMessage, parse_irc
 from chatpulse.irc.twitch import parse_line
+from chatpulse.wire import dumps, loads
 from tests.conftest import SHARED_DATA
 
 VECTORS_PATH = SHARED_DATA / "irc" / "vectors.jsonl"

@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chatpulse.events import ChatEvent, ErrorEvent, MessageEvent, loads
+from chatpulse.events import ChatEvent, ErrorEvent, MessageEvent
+from chatpulse.wire import loads
 
 LINES = [
     "@badges=;color=#FF0000;display-name=Ann;emotes=25:0-4;id=m1;room-id=1;tmi-sent-ts=1568505600501;"

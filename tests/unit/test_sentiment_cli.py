@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from chatpulse.cli import main
-from chatpulse.events import MessageEvent, dumps
+from chatpulse.events import MessageEvent
 from chatpulse.sentiment.tiny_model import build_tiny_model
+from chatpulse.wire import dumps
 
 
 def run(

@@ -6,9 +6,10 @@ import pytest
 
 from chatpulse.config import SentimentSettings
 from chatpulse.errors import ModelError
-from chatpulse.events import ClearChatEvent, MessageEvent, UserNoticeEvent, dumps, loads
+from chatpulse.events import ClearChatEvent, MessageEvent, UserNoticeEvent
 from chatpulse.sentiment import create_analyzer, enrich_events
 from chatpulse.sentiment.batching import iter_batches
+from chatpulse.wire import dumps, loads
 
 
 def test_messages_get_sentiment_and_other_events_pass_unchanged() -> None:

@@ -9,13 +9,7 @@ from collections import Counter
 
 import pytest
 
-from chatpulse.events import (
-    ClearChatEvent,
-    ClearMsgEvent,
-    MessageEvent,
-    ServerEvent,
-    UserNoticeEvent,
-)
+from chatpulse.events import ClearChatEvent, ClearMsgEvent, MessageEvent, ServerEvent, UserNoticeEvent
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import RawLine, now_ms
 from chatpulse.sources.synthetic.chat import SyntheticSource, generate_lines

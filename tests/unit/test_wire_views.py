@@ -9,7 +9,7 @@ from typing import cast
 import pytest
 
 from chatpulse.errors import WireFormatError
-from chatpulse.events import ChatEvent, MessageEvent, Sentiment, dumps_bytes, loads
+from chatpulse.events import ChatEvent, MessageEvent, Sentiment
 from chatpulse.irc.twitch import parse_line
 from chatpulse.metrics import StageMetrics, StageSnapshot
 from chatpulse.sentiment.base import MessageLike
@@ -18,6 +18,7 @@ from chatpulse.services.enrich import decode_scoring
 from chatpulse.services.sink import SinkStage, decode_stored
 from chatpulse.sources.replay import iter_lines
 from chatpulse.store.rows import build_batch, split_events, store_batch
+from chatpulse.wire import dumps_bytes, loads
 from chatpulse.wire_views import MessageView, ScoringView
 
 VERDICT = Sentiment(label="negative", score=-0.25, confidence=0.5, model="lexicon@1")

@@ -30,8 +30,8 @@ from chatpulse.events import (
     MessageEvent,
     ReplyParent,
     UserNoticeEvent,
-    parse_time,
 )
+from chatpulse.times import parse_time
 
 SOURCE: Final = "eventsub"
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from chatpulse.config import CHANNEL_PATTERN, load_settings
-from chatpulse.events import format_time
+from chatpulse.times import format_time
 from chatpulse.store import Store, open_store
 from chatpulse.store.report import build_report
 
