@@ -24,7 +24,7 @@ from typing import Any, Final, Literal, TypeVar
 
 SCHEMA_VERSION: Final = 1
 
-SourceName = Literal["irc", "eventsub", "replay", "synthetic"]
+SourceName = Literal["irc", "eventsub", "replay", "synthetic", "archive"]  # archive: chatpulse import
 SentimentLabel = Literal["positive", "neutral", "negative"]
 
 KINDS: Final = (

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "Kafka stage 1: a source -> parsed events on the raw topic."),
     "enrich": ("enrich", "Kafka stage 2: raw topic -> sentiment -> enriched topic (scale out: N processes)."),
     "sink": ("sink", "Kafka stage 3: enriched topic -> ClickHouse."),
+    "import": ("import_", "Past chat from a justlog/rustlog log archive, through the live stages."),
 }
 
 
