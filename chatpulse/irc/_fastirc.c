@@ -320,6 +320,33 @@ append_slice(PyObject *list, PyObject *line, Py_ssize_t start, Py_ssize_t end)
     return failed;
 }
 
+/* parser._check_prefix on line[start:end] (RFC 2812 2.3.1, nick [ [ "!" user ] "@" host ]):
+ * returns 0, or -1 with IrcParseError set when a nick, user or host is present but empty. */
+FASTIRC_INLINE int
+check_prefix(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t bang = find_char(kind, data, start, end, '!');
+    Py_ssize_t at = find_char(kind, data, start, end, '@');
+    if (bang < 0 && at < 0) {
+        return 0; /* a server name or a bare nickname */
+    }
+    /* The nick ends at the first "!" or "@"; a "!" after the "@" belongs to the host. */
+    int user_follows = bang >= 0 && (at < 0 || bang < at);
+    if ((user_follows ? bang : at) == start) {
+        raise_parse_error("empty nick in prefix");
+        return -1;
+    }
+    if (user_follows && (at >= 0 ? at : end) == bang + 1) {
+        raise_parse_error("empty user in prefix");
+        return -1;
+    }
+    if (at == end - 1) {
+        raise_parse_error("empty host in prefix");
+        return -1;
+    }
+    return 0;
+}
+
 /* --- split_irc ------------------------------------------------------------------------------- */
 
 /* The whole of parser.split_irc for one representation `kind`; see that function for the
@@ -367,6 +394,9 @@ split_kind(PyObject *line, int kind, const void *data, Py_ssize_t n, int strict)
         }
         if (end == pos + 1) {
             raise_parse_error("empty prefix");
+            goto fail;
+        }
+        if (check_prefix(kind, data, pos + 1, end) < 0) {
             goto fail;
         }
         prefix = PyUnicode_Substring(line, pos + 1, end);

@@ -15,7 +15,13 @@ Two dialects of SPACE:
   is reported rather than guessed around (twitch-irc-rs rejects such lines the same way).
 
 Both dialects reject what no reading of the grammar allows: an empty tag block or prefix, a
-missing command, a command that is neither letters nor three digits, CR or LF inside the line.
+prefix with an empty nick, user or host, a missing command, a command that is neither letters nor
+three digits, CR or LF inside the line.
+
+Prefixes (RFC 2812 section 2.3.1: ``prefix = servername / ( nickname [ [ "!" user ] "@" host ] )``;
+ircdocs' parser tests also accept ``nick!user`` without a host): :func:`prefix_nick` splits off
+the nick at the first ``!`` or ``@``. A prefix with neither is a server name when it holds a dot
+(nicknames cannot) and a bare nickname otherwise.
 Tags are lenient in both: keys without a value, duplicate keys (the last one wins), escapes.
 Commands are returned upper-case (IRC command names are case-insensitive; twitch-irc-rs
 normalises them the same way), so callers can compare with ``==``.
@@ -60,10 +66,36 @@ class IrcMessage:
 
     @property
     def nick(self) -> str | None:
-        """The nick part of the prefix (the whole prefix for a server name)."""
-        if self.prefix is None:
-            return None
-        return self.prefix.partition("!")[0]
+        """The nick part of the prefix; None for a server name or no prefix."""
+        return None if self.prefix is None else prefix_nick(self.prefix)
+
+
+def prefix_nick(prefix: str) -> str | None:
+    """``nick!user@host``, ``nick@host``, ``nick!user`` or ``nick`` -> ``nick``; a server name
+    (``tmi.twitch.tv``: no ``!`` or ``@``, a dot) -> None. The prefix was checked by
+    :func:`split_irc`, so the nick is never empty."""
+    bang = prefix.find("!")
+    at = prefix.find("@", 0, len(prefix) if bang < 0 else bang)
+    cut = at if at >= 0 else bang
+    if cut >= 0:
+        return prefix[:cut]
+    return None if "." in prefix else prefix
+
+
+def _check_prefix(prefix: str) -> None:
+    """:class:`IrcParseError` for a prefix whose nick, user or host is present but empty."""
+    bang = prefix.find("!")
+    at = prefix.find("@")
+    if bang < 0 and at < 0:
+        return  # a server name or a bare nickname
+    # The nick ends at the first "!" or "@"; a "!" after the "@" belongs to the host.
+    user_follows = bang >= 0 and (at < 0 or bang < at)
+    if (bang if user_follows else at) == 0:
+        raise IrcParseError("empty nick in prefix")
+    if user_follows and (at if at >= 0 else len(prefix)) == bang + 1:
+        raise IrcParseError("empty user in prefix")
+    if at == len(prefix) - 1:
+        raise IrcParseError("empty host in prefix")
 
 
 def _unescape_match(match: re.Match[str]) -> str:
@@ -139,6 +171,8 @@ def split_irc(line: str, strict: bool = False) -> IrcParts:
         if end == pos + 1:
             raise IrcParseError("empty prefix")
         prefix = line[pos + 1 : end]
+        if "!" in prefix or "@" in prefix:
+            _check_prefix(prefix)
         pos = end + 1
     # No tag block or prefix holds a space, so the first " :" from here starts the trailing
     # parameter; everything before it is the command and the middle parameters.

@@ -29,7 +29,7 @@ from chatpulse.events import (
     UserNoticeEvent,
     positional_constructor,
 )
-from chatpulse.irc.parser import split_irc
+from chatpulse.irc.parser import prefix_nick, split_irc
 
 _SIMPLE_KINDS: Final = {
     "ROOMSTATE": "roomstate",
@@ -89,7 +89,8 @@ def _channel(param: str) -> str:
 
 
 def _nick(prefix: str | None) -> str:
-    return "" if prefix is None else prefix.partition("!")[0]
+    """The sender's login; "" for no prefix or a server name (``tmi.twitch.tv`` is nobody)."""
+    return "" if prefix is None else prefix_nick(prefix) or ""
 
 
 def _number(value: str | None) -> int | None:
@@ -195,7 +196,7 @@ def _privmsg(
         text, is_action = _split_action(text)
     # The helpers are inlined below where a call per line was measurable (see module docstring).
     get = tags.get
-    login = prefix.partition("!")[0] if prefix else get("login", "")
+    login = (prefix_nick(prefix) if prefix else None) or get("login", "")
     channel = params[0]
     sent_at = get("tmi-sent-ts")
     bits = get("bits")

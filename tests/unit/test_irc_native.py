@@ -91,6 +91,9 @@ EDGE_LINES = [
     "", " ", "@", "@ ", "@a", "@ PING", "@;;= PING", ":", ": ", ":p", ":p ", ": PING", "PING", "ping",
     "PING ", "PING  x", "PING :", "PING :x :y", "PING x  :y", "12 x", "1234 x", "001", "a1 x", "x\r",
     "x\ny", "CAP\x00 x", "bad-command-name-longer-than-twenty-characters x", "@k=\\ PING", "@k=v\\\\ PING",
+    # prefixes: every empty nick, user or host, and the "!"/"@" orders around them
+    ":a@ PING", ":a!@b PING", ":!a@b PING", ":@b PING", ":a! PING", ":a!b@ PING", ":a@b!c PING", ":a@b@ PING",
+    ":a!b!c@d PING", ":! PING", ":@ PING", ":!@ PING", ":@! PING", ":a@! PING", ":coolguy@127.0.0.1 PING",
 ]  # fmt: skip
 
 
@@ -123,6 +126,7 @@ def test_parse_line_builds_the_same_events_on_either_parser(
 # Pieces of IRC grammar, so random strings reach every branch (tags, escapes, prefix, spacing).
 GRAMMAR = ["@", ":", " ", "  ", " :", ";", "=", "\\", "\\s", "\\:", "\\\\", "\r", "\n", "\x00", "a", "Z"]
 GRAMMAR += ["PRIVMSG", "privmsg", "PING", "001", "1234", "#chan", "nick!u@h", "key=value", "\udfff"]
+GRAMMAR += ["!", "@", ":n@h ", ":n! ", ":n!@h "]
 # Any code point, with lone surrogates, NUL and each PEP 393 width drawn often rather than rarely.
 any_character = st.characters(exclude_categories=()) | st.sampled_from(
     ["\ud800", "\udc80", "\x00", "\xe9", "\u20ac", "\U0001f600"]
