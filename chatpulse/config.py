@@ -7,20 +7,21 @@ Environment names: every setting has a generic name ``CHATPULSE_<SECTION>__<FIEL
 ``CHATPULSE_STORE__DSN``); some also keep a short or seed-compatible name, listed in
 :data:`ENV_ALIASES` (the seed's ``SERVER``/``PORT``/``NICKNAME``/``TOKEN``,
 ``KAFKA_BOOTSTRAP_SERVERS``). Secrets are :class:`SecretStr`; error messages name the setting,
-never its value.
+never its value. ``.env`` is read by :mod:`chatpulse.dotenv_file` (its problems as our messages).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
-from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from chatpulse.dotenv_file import decode_text, read_env_file
 from chatpulse.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "chatpulse.yaml"
@@ -151,19 +152,24 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
     tree.setdefault(section, {})[name] = value
 
 
+def setting_of(key: str) -> str | None:
+    """The dotted setting an environment name sets (``PORT`` -> ``twitch.port``), or None."""
+    if key in ENV_ALIASES:
+        return ENV_ALIASES[key]
+    if key.startswith(_PREFIX) and "__" in key:
+        section, _, name = key[len(_PREFIX) :].lower().partition("__")
+        if section in _SECTIONS:
+            return f"{section}.{name}"
+    return None
+
+
 def _from_env(env: Mapping[str, str | None]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for key, value in env.items():
         if value is None or not value.strip():
             continue  # `TOKEN=` (as in .env.example) means "not set", not "empty token"
-        if key in ENV_ALIASES:
-            target = ENV_ALIASES[key]
-        elif key.startswith(_PREFIX) and "__" in key:
-            section, _, name = key[len(_PREFIX) :].lower().partition("__")
-            if section not in _SECTIONS:
-                continue
-            target = f"{section}.{name}"
-        else:
+        target = setting_of(key)
+        if target is None:
             continue
         if target.endswith(".channels"):
             _set(tree, target, tuple(c.strip() for c in value.split(",") if c.strip()))
@@ -184,16 +190,42 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror}") from exc
+    text = decode_text(raw, f"config file {path}")
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path}: not valid YAML ({exc.__class__.__name__})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise ConfigError(f"config file {path}{where}: not valid YAML ({problem})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: top level must be a mapping of sections")
     return data
+
+
+# Twitch IRC's ports (dev.twitch.tv/docs/irc, "Connecting to the Twitch IRC server"): 6667 plain
+# TCP, 6697 TLS, and 80 / 443 for its WebSocket endpoints.
+TWITCH_IRC_PORTS: Final = frozenset({6667, 6697, 80, 443})
+log = logging.getLogger(__name__)
+
+
+def _warn_about_seed_port(port: str | None, tree: Mapping[str, Any]) -> None:
+    """The seed's ``PORT`` sets the Twitch IRC port; a generic ``PORT=8080`` (a web port, as many
+    tools read it) would silently point Twitch's host at a port it does not serve. The name stays
+    (the seed's ``.env`` files keep working), but a value that looks wrong is said aloud."""
+    if port is None or not port.strip().isdigit() or tree.get("twitch", {}).get("server") is not None:
+        return  # no PORT, a value validation reports, or a SERVER of one's own (any port may be right)
+    if int(port) not in TWITCH_IRC_PORTS:
+        log.warning(
+            "PORT=%s went to the Twitch IRC port (setting twitch.port), but Twitch IRC listens on "
+            "6667/6697; for the dashboard's port set CHATPULSE_DASHBOARD__PORT or pass --port",
+            port.strip(),
+        )
 
 
 def load_settings(
@@ -212,9 +244,13 @@ def load_settings(
         tree = _read_yaml(Path(config_file))
     elif Path(DEFAULT_CONFIG_FILE).is_file():
         tree = _read_yaml(Path(DEFAULT_CONFIG_FILE))
+    from_file: dict[str, str | None] = {}
     if env_file is not None and Path(env_file).is_file():
-        tree = _merge(tree, _from_env(dotenv_values(env_file)))
-    tree = _merge(tree, _from_env(os.environ if environ is None else environ))
+        from_file = read_env_file(Path(env_file), setting_of)
+        tree = _merge(tree, _from_env(from_file))
+    env = os.environ if environ is None else environ
+    tree = _merge(tree, _from_env(env))
+    _warn_about_seed_port(env.get("PORT") or from_file.get("PORT"), tree)
     for dotted, value in (overrides or {}).items():
         if value is not None:
             tree = _merge(tree, {dotted.partition(".")[0]: {dotted.partition(".")[2]: value}})

@@ -9,6 +9,7 @@ from collections import Counter
 import click
 
 from chatpulse.irc.twitch import parse_line
+from chatpulse.recording import require_recording
 from chatpulse.sources.base import now_ms
 from chatpulse.sources.replay import iter_lines
 from chatpulse.wire import dumps
@@ -34,6 +35,8 @@ def command(file: str, source_name: str) -> None:
     Example:
       chatpulse parse ../shared/data/replay/xqcow-2019-09-15.irc.gz > events.jsonl
     """
+    if file != "-":
+        require_recording(file, file)  # missing or not chat: exit 2, one line
     kinds: Counter[str] = Counter()
     started = time.perf_counter()
     out = sys.stdout

@@ -16,6 +16,7 @@ import click
 from chatpulse.config import load_settings
 from chatpulse.errors import WireFormatError
 from chatpulse.events import ChatEvent, Sentiment
+from chatpulse.recording import require_text
 from chatpulse.sentiment import create_analyzer, enrich_events
 from chatpulse.sentiment.batching import iter_batches
 from chatpulse.wire import from_wire, to_wire
@@ -36,8 +37,9 @@ def _decode(line: str) -> str | ChatEvent | WireFormatError:
         return line
     try:
         obj = json.loads(line)
-    except ValueError:
-        return line
+    except ValueError as exc:
+        # A line opening a JSON object was meant as an event: say it is broken, do not score it.
+        return WireFormatError(f"not valid JSON: {exc}")
     if not isinstance(obj, dict) or "schema" not in obj:
         return line
     try:
@@ -90,6 +92,8 @@ def command(
             "sentiment.batch_size": batch_size,
         },
     )
+    if file != "-":
+        require_text(file, file)  # missing or binary: exit 2 with one line, before the model loads
     scorer = create_analyzer(settings.sentiment)
     stream = sys.stdin if file == "-" else open(file, encoding="utf-8", errors="replace")  # noqa: SIM115
     scored = passed = errors = 0

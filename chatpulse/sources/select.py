@@ -57,8 +57,10 @@ def build_source(
     if replay is not None:
         from chatpulse.sources.replay import ReplaySource
 
-        if str(replay) != "-" and not Path(replay).is_file():
-            raise ConfigError(f"--replay {replay}: no such file")
+        if str(replay) != "-":
+            from chatpulse.recording import require_recording
+
+            require_recording(replay, f"--replay {replay}")  # a binary is refused before it is stored
         return ReplaySource(replay, speed=speed, loop=loop)
     if synthetic:
         from chatpulse.sources.synthetic.chat import SyntheticSource  # lands separately; imported lazily
