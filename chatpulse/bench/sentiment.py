@@ -1,6 +1,6 @@
 """``chatpulse bench sentiment``: plain vaderSentiment vs the lexicon and transformer analyzers.
 
-Quality (macro-F1, accuracy) on the project's labeled set (``tests/data/sentiment_eval.tsv``,
+Quality (macro-F1, accuracy) on the project's labeled set (``tests/data/sentiment_eval_authored.tsv``,
 or ``--opt eval=PATH``); speed on real chat (the shared xqcow and nymn captures, as parsed
 events with their emote spans), all in one run on one CPU core (the process is pinned while
 measuring). The lexicon analyzer is measured with a fresh cache each round, so only repeats
@@ -29,7 +29,7 @@ from chatpulse.sources.replay import iter_lines
 
 TARGET_MSGS_PER_S = 50_000
 TARGET_F1_GAIN = 15.0  # points of macro-F1 above plain VADER
-DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "tests" / "data" / "sentiment_eval.tsv"
+DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "tests" / "data" / "sentiment_eval_authored.tsv"
 CAPTURES = ("replay/xqcow-2019-09-15.irc.gz", "replay/nymn-2024-01-06.json")
 
 

@@ -16,7 +16,7 @@ from chatpulse.sentiment.lexicon import LexiconAnalyzer
 from chatpulse.sentiment.twitch_lexicon import load_twitch_lexicon, parse_twitch_lexicon
 from chatpulse.sentiment.vader_rules import RuleScorer
 
-EVAL_SET = Path(__file__).resolve().parents[1] / "data" / "sentiment_eval.tsv"
+EVAL_SET = Path(__file__).resolve().parents[1] / "data" / "sentiment_eval_authored.tsv"
 VADER_EXAMPLES = [
     "VADER is smart, handsome, and funny.",
     "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!",
