@@ -64,10 +64,14 @@ async def _serve(
 ) -> None:
     from chatpulse.dashboard.app import create_app
     from chatpulse.dashboard.server import bind, make_server, serve, url_of
-    from chatpulse.store import open_store
+    from chatpulse.store.existing import open_existing_store
 
-    sock = bind(host, port)
-    store = open_store(store_settings)
+    store = open_existing_store(store_settings)  # before binding: a wrong --store creates nothing
+    try:
+        sock = bind(host, port)
+    except BaseException:
+        store.close()
+        raise
     try:
         store.migrate()
         if metrics is not None:

@@ -37,8 +37,11 @@ def cli_settings(config_file: str | None, store_dsn: str | None) -> Settings:
 
 
 def open_cli_store(config_file: str | None, store_dsn: str | None) -> Store:
-    """Open the configured store (ConfigError -> exit 2, StoreError -> exit 1)."""
-    return open_store(cli_settings(config_file, store_dsn).store)
+    """Open the configured store for reading: it must exist (a mistyped ``--store`` creates
+    nothing; ConfigError -> exit 2, StoreError -> exit 1)."""
+    from chatpulse.store.existing import open_existing_store
+
+    return open_existing_store(cli_settings(config_file, store_dsn).store)
 
 
 @click.group(name="db")

@@ -81,7 +81,12 @@ async def run_pipeline(
 
         # Join/part from the dashboard's API go to this source (live IRC only; see control_for).
         control = control_for(source, stopping=lambda: runner.stopping)
-        await supervise(runner, store, settings, sock, duration, control, metrics)
+        from chatpulse.dashboard.server import url_of
+        from chatpulse.store.chdb_folder import dashboard_note, folder_of
+
+        # A command refused this folder while we hold it points its user to our dashboard.
+        with dashboard_note(folder_of(settings.store.dsn), url_of(sock) if sock is not None else None):
+            await supervise(runner, store, settings, sock, duration, control, metrics)
     finally:
         if metrics is not None:
             metrics.server.stop()

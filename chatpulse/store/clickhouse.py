@@ -22,11 +22,19 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
 
 from chatpulse.errors import StoreDataError, StoreError
+from chatpulse.store.chdb_folder import (
+    clean_native_error,
+    held_error,
+    holder,
+    native_stderr_captured,
+    prepare_folder,
+)
 from chatpulse.store.dsn import ChdbTarget, ServerTarget
 from chatpulse.store.migrations import migrate
 
@@ -153,9 +161,17 @@ class ChdbStore:
         self._ttl_days = ttl_days
         self._lock = threading.Lock()
         self._arrow_schemas: dict[str, dict[str, pa.DataType | None]] = {}
+        folder = None if target.path == ":memory:" else Path(target.path).expanduser()
+        if folder is not None:
+            prepare_folder(folder, target.path)  # a file, or not creatable: one line, exit 2
+            pid = holder(folder)
+            if pid is not None:
+                raise held_error(folder, target.path, pid)
         try:
             open_session: Any = session.Session
-            self._session: Any = open_session(None if target.path == ":memory:" else target.path)
+            # Native code prints some failures onto stderr itself: captured, the message says it.
+            with native_stderr_captured():
+                self._session: Any = open_session(None if folder is None else str(folder))
         except Exception as exc:  # chDB raises RuntimeError subclasses with ClickHouse's message
             if "already initialized with path" in str(exc):
                 raise StoreError(
@@ -167,7 +183,9 @@ class ChdbStore:
                     f"chDB data folder {target.path} is in use by another process "
                     "(a chDB folder belongs to one process; stop the other one or use another folder)"
                 ) from None
-            raise StoreError(f"cannot open chDB data folder {target.path}: {exc}") from None
+            raise StoreError(
+                f"cannot open chDB data folder {target.path}: {clean_native_error(str(exc))}"
+            ) from None
 
     def migrate(self) -> int:
         return migrate(self, self._ttl_days)
