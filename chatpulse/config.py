@@ -17,9 +17,18 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chatpulse.dotenv_file import decode_text, read_env_file
 from chatpulse.errors import ConfigError
@@ -90,6 +99,63 @@ class KafkaSettings(_Section):
     spool_max_mb: int = Field(1024, ge=1)  # per process; when full the source is slowed down
 
 
+AlertKindName = Literal["hype", "mood_drop", "raid", "gift_bomb", "chat_stopped"]
+
+
+class WebhookSettings(_Section):
+    """One alert webhook. The URL holds its token (Discord, Slack): a secret, never logged whole."""
+
+    url: SecretStr
+    format: Literal["auto", "discord", "slack", "json"] = "auto"  # auto: by the URL's host
+    kinds: tuple[AlertKindName, ...] = ()  # the alerts this webhook gets; empty = all
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: SecretStr) -> SecretStr:
+        # The message never quotes the URL: it is a credential.
+        try:
+            parts = urlsplit(url.get_secret_value())
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            raise ValueError("not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return url
+
+
+class AlertSettings(_Section):
+    """Webhook alerts (``chatpulse run``): hype, mood drops, raids, gift bombs, chat that stops."""
+
+    # A list of URLs or of {url, format, kinds}; in the environment, URLs separated by spaces.
+    webhooks: tuple[WebhookSettings, ...] = ()
+    dashboard_url: str | None = None  # links in alerts; default: the dashboard this run serves
+    on_replay: bool = False  # replays and back-filled history fire alerts too (--alerts-on-replay)
+    raid_min_viewers: int = Field(50, ge=0)
+    gift_bomb_min: int = Field(20, ge=1)  # gifted subs in one submysterygift
+    mood_min_drop: float = Field(0.15, gt=0, le=2)  # mean sentiment (-1..1) below the baseline ...
+    mood_k: float = Field(3.0, gt=0)  # ... and by more than this many robust standard deviations
+    mood_min_messages: int = Field(20, ge=1)  # scored messages a minute needs to be judged
+    silence_minutes: float = Field(5.0, gt=0)  # chat stopped: no message for this long ...
+    active_per_minute: float = Field(2.0, gt=0)  # ... on a channel that had this many a minute
+    coverage_grace_s: float = Field(60.0, ge=0)  # a coverage gap shorter than this is no alert
+    cooldown_s: float = Field(600.0, ge=0)  # per channel: hype, chat stopped (mood: 1.5x)
+    event_cooldown_s: float = Field(60.0, ge=0)  # per channel: raids, gift bombs
+    queue_size: int = Field(100, ge=1)  # alerts waiting per webhook; the oldest is dropped beyond
+    timeout_s: float = Field(10.0, gt=0)  # per request
+    max_attempts: int = Field(5, ge=1)
+    max_backoff_s: float = Field(60.0, gt=0)
+    drain_s: float = Field(5.0, ge=0)  # at shutdown, how long queued alerts may still take
+
+    @field_validator("webhooks", mode="before")
+    @classmethod
+    def _url_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # CHATPULSE_ALERTS__WEBHOOKS="https://a/... https://b/..."
+            value = value.replace(",", " ").split()
+        if isinstance(value, list | tuple):
+            return [{"url": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
 class DashboardSettings(_Section):
     """The web dashboard's bind address, and the token that guards its channel control."""
 
@@ -114,6 +180,24 @@ class EmoteSettings(_Section):
         return self.cache_dir or user_cache_dir() / "emotes"
 
 
+class PrivacySettings(_Section):
+    """Who is never stored, and whether users are stored under a keyed hash (``chatpulse forget``)."""
+
+    # Logins or Twitch user ids, one per line ('#' comments); applied at ingest on every path,
+    # re-read when it changes; `chatpulse forget` adds to it. A missing file = nobody opted out.
+    opt_out: Path = Path("data/opt-out.txt")
+    hash_users: bool = False  # store HMAC-SHA256(hash_key, login/id) instead of logins and ids
+    # The HMAC key; set it in the environment (CHATPULSE_PRIVACY__HASH_KEY), not in a file
+    # that is shared. Changing it changes every pseudonym.
+    hash_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _key_for_hashing(self) -> PrivacySettings:
+        if self.hash_users and (self.hash_key is None or len(self.hash_key.get_secret_value()) < 16):
+            raise ValueError("hash_users needs hash_key of 16+ characters (CHATPULSE_PRIVACY__HASH_KEY)")
+        return self
+
+
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CACHE_HOME/chatpulse``, else ``~/.cache/chatpulse`` (XDG base-directory spec)."""
     base = (os.environ if environ is None else environ).get("XDG_CACHE_HOME")
@@ -125,10 +209,12 @@ class Settings(_Section):
 
     twitch: TwitchSettings = TwitchSettings()
     sentiment: SentimentSettings = SentimentSettings()
+    alerts: AlertSettings = AlertSettings()
     store: StoreSettings = StoreSettings()
     kafka: KafkaSettings = KafkaSettings()
     dashboard: DashboardSettings = DashboardSettings()
     emotes: EmoteSettings = EmoteSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
 
 ENV_ALIASES: dict[str, str] = {
