@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import click
 
@@ -35,28 +34,20 @@ def command(logins: tuple[str, ...], dry_run: bool, store_dsn: str | None, confi
     from chatpulse.privacy import optout
     from chatpulse.privacy.forget import execute, plan_forget
     from chatpulse.privacy.pseudonym import Pseudonymiser
-    from chatpulse.store import open_store
-    from chatpulse.store.dsn import ChdbTarget, parse_dsn
+    from chatpulse.store.existing import open_existing_store
 
     wanted = [login.lower().lstrip("@#") for login in logins]
     for login in wanted:
         if not _LOGIN.match(login):
             raise ConfigError(f"{login[:40]!r} is not a Twitch login ([a-z0-9_], 1-25 characters)")
     settings = cli_settings(config_file, store_dsn)
-    target = parse_dsn(settings.store.dsn)
-    if (
-        isinstance(target, ChdbTarget)
-        and target.path != ":memory:"
-        and not Path(target.path).expanduser().is_dir()
-    ):
-        raise ConfigError(f"no store at {target.path} (store.dsn / --store)")  # never create one to read it
     privacy = settings.privacy
     stored = wanted
     if privacy.hash_users and privacy.hash_key is not None:
         pseudonymiser = Pseudonymiser(privacy.hash_key.get_secret_value().encode())
         stored = [pseudonymiser.login(login) for login in wanted]
     added: list[str] = []
-    store = open_store(settings.store)
+    store = open_existing_store(settings.store)  # a mistyped --store creates nothing
     try:
         plan = plan_forget(store, stored)
         if not dry_run:
