@@ -9,10 +9,13 @@ never begins a surprise multi-hundred-megabyte download, and it behaves the same
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from chatpulse.errors import ModelError
 
@@ -24,6 +27,8 @@ META_FILES: Final = frozenset({
     "added_tokens.json",
 })  # fmt: skip
 TORCH_WEIGHTS: Final = ("model.safetensors", "pytorch_model.bin")
+REACH_TIMEOUT_S: Final = 5.0  # a connection to the hub; a working network answers in well under 1 s
+_PROXY_VARIABLES: Final = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 def how_to_get(model: str) -> str:
@@ -85,6 +90,10 @@ def download_model(model: str, revision: str | None = None) -> DownloadResult:
     if not _HUB_ID.fullmatch(model):
         raise ModelError(f"{model!r} is not a Hugging Face model id (owner/name)")
     hub = importlib.import_module("huggingface_hub")
+    _require_reachable(str(importlib.import_module("huggingface_hub.constants").ENDPOINT), model)
+    # The hub logs every retry of a failing request as a WARNING (twice, through its own
+    # handler and ours); the one line that matters is the ModelError below.
+    importlib.import_module("huggingface_hub.utils.logging").set_verbosity_error()
     try:
         files: list[str] = list(hub.HfApi().list_repo_files(model, revision=revision))
     except Exception as exc:  # noqa: BLE001 - offline, unknown repo, gated, rate-limited ...
@@ -103,6 +112,26 @@ def download_model(model: str, revision: str | None = None) -> DownloadResult:
     if found is not None:
         return DownloadResult(folder, found, "ONNX weights ready")
     return _export_onnx(folder)
+
+
+def _require_reachable(endpoint: str, model: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """One TCP connection to the hub first: without a network, huggingface_hub retries each
+    request with backoff for ~24 s; this says so in one line within ``timeout_s``. Skipped behind
+    a proxy (the hub is then reached through it, not directly) and in the hub's offline mode
+    (HF_HUB_OFFLINE: the hub refuses at once, in one line)."""
+    if any(os.environ.get(name) for name in (*_PROXY_VARIABLES, "HF_HUB_OFFLINE")):
+        return
+    parts = urlsplit(endpoint)
+    host = parts.hostname or endpoint
+    port = parts.port or (80 if parts.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or exc.__class__.__name__
+        raise ModelError(
+            f"cannot download {model!r}: the Hugging Face hub at {endpoint} cannot be reached "
+            f"({reason}); `models download` needs internet, or copy a model folder here and pass --model PATH"
+        ) from None
 
 
 def _export_onnx(folder: Path) -> DownloadResult:

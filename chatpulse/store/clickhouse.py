@@ -18,6 +18,7 @@ appears in one (messages are scrubbed of it).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -279,12 +280,31 @@ class ChdbStore:
         return schema
 
 
+# "... Max retries exceeded with url: /?query_id=... (Caused by NewConnectionError(...: [Errno 111]
+# Connection refused'))": the operating system's reason is the part a user can act on.
+_OS_REASON: Final = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def _network_reason(text: str) -> str:
+    """A connection failure's reason in a few words (``Connection refused``), else the text."""
+    match = _OS_REASON.search(text)
+    return match.group(1).strip() if match else text
+
+
+def _quiet_client_loggers() -> None:
+    """urllib3 logs each retried connection and clickhouse-connect each failed request as a
+    WARNING before our StoreError says the same in one line; only their errors get through."""
+    for name in ("urllib3.connectionpool", "clickhouse_connect.driver"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 class ServerStore:
     """A ClickHouse server or ClickHouse Cloud over HTTP(S), through clickhouse-connect."""
 
     def __init__(self, target: ServerTarget, password: str | None, ttl_days: int | None = None) -> None:
         import clickhouse_connect  # only when a server is configured
 
+        _quiet_client_loggers()
         self.target = target
         self._ttl_days = ttl_days
         self._secret = password or ""
@@ -300,7 +320,9 @@ class ServerStore:
                 send_receive_timeout=target.send_receive_timeout,
             )
         except Exception as exc:
-            raise StoreError(f"cannot connect to {target.describe()}: {self._scrub(exc)}") from None
+            raise StoreError(
+                f"cannot connect to {target.describe()}: {_network_reason(self._scrub(exc))}"
+            ) from None
 
     def migrate(self) -> int:
         return migrate(self, self._ttl_days)
