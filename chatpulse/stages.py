@@ -182,15 +182,17 @@ LIVE_SOURCES: Final = frozenset({"irc", "eventsub", "synthetic"})
 HISTORY_AFTER_MS: Final = 60_000
 
 
-def latency_reference_ms(record: ChatEvent | RecordView, history: bool = False) -> int:
-    """Where a message's end-to-end latency (to being queryable) is timed from: its ``sent_at``
-    (the server's clock) for live chat; its ``received_at`` for replays (whose ``sent_at`` is
-    the past), for history a source flags (the demo's back-fill: ``history``) and for anything
-    received more than a minute after it was sent. Events hold times as ms, views as ISO text."""
+def latency_reference_ms(record: ChatEvent | RecordView) -> int:
+    """Where a stored message's end-to-end latency (to being queryable) is timed from: its
+    ``sent_at`` (the server's clock) for live chat; its ``received_at`` for replays (whose
+    ``sent_at`` is the past) and for anything received more than a minute after it was sent (a
+    join's recent messages). Events hold times as ms, views as ISO text. Chat a source flags as
+    back-fill (``Source.in_history``) adds no sample at all (the embedded run knows the flag;
+    it does not travel through Kafka)."""
     received = record.received_at
     received_ms = parse_time(received) if isinstance(received, str) else received
     sent = record.sent_at
-    if history or sent is None or record.source not in LIVE_SOURCES:
+    if sent is None or record.source not in LIVE_SOURCES:
         return received_ms
     sent_ms = parse_time(sent) if isinstance(sent, str) else sent
     return sent_ms if sent_ms >= received_ms - HISTORY_AFTER_MS else received_ms

@@ -43,6 +43,9 @@ class _Preloaded:
     name = "synthetic"
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self._closed = False

@@ -141,6 +141,9 @@ class _CopiesSource:
 
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     name = "synthetic"
 
     def __init__(self, lines: Sequence[str], count: int) -> None:

@@ -40,18 +40,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
-import multiprocessing
 import os
-import signal
-import threading
 import time
 from array import array
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -59,12 +55,12 @@ from typing import Any, Final
 from chatpulse.config import SentimentSettings
 from chatpulse.emotes import EmoteCache
 from chatpulse.events import ChatEvent
+from chatpulse.run.pool import ElasticPool, release_unused_memory
 from chatpulse.run.status import RecentRate, StatusSnapshot
-from chatpulse.sentiment import Analyzer, create_analyzer
+from chatpulse.run.work import LineBatch, ProcessedBatch
 from chatpulse.sources.base import RawLine, Source
-from chatpulse.stages import Annotator, RoomIds, latency_reference_ms, parse_lines, score, store_rows
+from chatpulse.stages import RoomIds
 from chatpulse.store import Sink
-from chatpulse.store.rows import StoreBatch, is_stored_message, warm_up_arrow
 from chatpulse.transport.memory import MemoryQueue
 
 log = logging.getLogger(__name__)
@@ -85,7 +81,15 @@ def default_workers() -> int:
 class PipelineConfig:
     """Sizes and timings; the defaults suit both a laptop demo and the throughput benchmark."""
 
-    workers: int = field(default_factory=default_workers)  # 0 = a thread, no processes
+    # Worker processes: None = as many as the load needs, up to default_workers() (a thread of
+    # this process while one suffices, see chatpulse.run.pool); N = N processes from the start;
+    # 0 = a thread, never a process.
+    workers: int | None = None
+
+    @property
+    def max_workers(self) -> int:
+        return default_workers() if self.workers is None else self.workers
+
     # Lines per work batch. Each batch costs fixed work (pickling, Arrow tables, a future); with
     # 5,000 instead of 2,000 lines bench e2e ran ~9 % faster (5 of 6 paired runs; 10,000 gained
     # nothing more). Latency is bounded by the age below: up to 50k lines/s, batches leave by age.
@@ -98,96 +102,6 @@ class PipelineConfig:
     # writing the previous flush: then the pipeline is busy, and bigger inserts cost ClickHouse
     # much less per row (fewer parts to write and merge).
     busy_flush_age_s: float = 1.5
-
-
-@dataclass(frozen=True, slots=True)
-class LineBatch:
-    """Work for one pool task: raw lines with their receive times, and ready-made events.
-
-    ``lines`` is usually the lines joined by newlines (a raw line has none): one string and one
-    array pickle several times faster than thousands of small objects. A batch whose lines do
-    contain a newline (possible from a hand-made JSON recording) travels as a list."""
-
-    source: str
-    lines: str | list[str]
-    received_at: array[int]  # typecode 'q', one per line
-    events: list[ChatEvent]
-    history: bool  # back-filled chat (Source.in_history): latency is then timed from receipt
-
-    def raw_lines(self) -> list[str]:
-        if isinstance(self.lines, list):
-            return self.lines
-        return self.lines.split("\n") if self.received_at else []
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessedBatch:
-    """What a pool task returns: the store's rows as Arrow tables, and a few facts."""
-
-    store: StoreBatch
-    origins: list[int]  # per message: the time latency is measured from (ms)
-    lines: int
-    messages: int
-    errors: int  # lines that did not parse (ErrorEvents; still stored)
-    skipped: int  # events the store does not keep (join, part, ping, ...)
-    room_ids: dict[str, str]  # channel login -> Twitch room id, as seen in this batch
-
-
-# --- the pool task (runs in worker processes) ---------------------------------------------------
-
-
-_analyzer: Analyzer | None = None
-_annotator = Annotator(None)
-# Collect the youngest generation less often: a batch makes tens of thousands of short-lived
-# objects, and with Python's default (700) the collector runs every few dozen messages.
-WORKER_GC_THRESHOLD: Final = (50_000, 20, 20)
-
-
-def init_worker(
-    settings: SentimentSettings, ignore_sigint: bool = True, emote_cache: Path | None = None
-) -> None:
-    """Pool initializer: load the analyzer and the third-party emote index once per worker.
-    Ctrl-C is the parent's business: workers ignore SIGINT so a first Ctrl-C lets them finish
-    the batches being drained. An unreadable emote cache means no third-party emotes (the
-    cache logs why), never a failed start."""
-    global _analyzer, _annotator
-    if ignore_sigint:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _analyzer = create_analyzer(settings)
-    _annotator = Annotator.from_cache(EmoteCache(emote_cache) if emote_cache is not None else None)
-    if ignore_sigint:  # a worker process of our own
-        warm_up_arrow()  # now, while the pool starts, not in the first batch
-        gc.collect()  # then tune the collector
-        gc.freeze()  # the analyzer's tables and the index stay; never traverse them again
-        gc.set_threshold(*WORKER_GC_THRESHOLD)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker must not outlive ``run`` (killed, or exited at a second Ctrl-C): once it is
-    re-parented, nobody will ever send it work again."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-
-
-def process_batch(batch: LineBatch) -> ProcessedBatch:
-    """The core's steps (:mod:`chatpulse.stages`) for one batch: parse, third-party emotes,
-    score, the store's rows. Pure apart from the worker's analyzer and emote index; never raises
-    for bad lines (they become ErrorEvents, stored in ``chat_events``)."""
-    if _analyzer is None:
-        raise RuntimeError("process_batch called before init_worker")
-    raw = batch.raw_lines()
-    events = parse_lines(raw, batch.received_at, batch.source)
-    events.extend(batch.events)
-    events = _annotator.annotate(events)
-    verdicts = score(events, _analyzer)
-    store = store_rows(events, verdicts)
-    history = batch.history
-    origins = [latency_reference_ms(e, history) for e in events if is_stored_message(e)]
-    errors = sum(1 for e in events if e.kind == "error")
-    messages = store.messages.num_rows
-    return ProcessedBatch(store, origins, len(raw), messages, errors, store.skipped, RoomIds.seen_in(events))
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -227,7 +141,7 @@ class Pipeline:
         size = self.config.queue_batches
         self.raw_queue: MemoryQueue[LineBatch] = MemoryQueue(size, "raw")
         self.inflight: MemoryQueue[asyncio.Future[ProcessedBatch]] = MemoryQueue(
-            max(2, 2 * self.config.workers), "pool"
+            max(2, 2 * self.config.max_workers), "pool"
         )
         self.store_queue: MemoryQueue[ProcessedBatch] = MemoryQueue(size, "store")
         self.counters = Counters()
@@ -235,6 +149,8 @@ class Pipeline:
         self._stopping = asyncio.Event()
         self._pending: list[RawLine | ChatEvent] = []
         self._pending_since = 0.0
+        self._pending_history = False
+        self._history_items = 0  # lines read while the source was in its history
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="chatpulse-store")
         self.failure: BaseException | None = None
         self.started = time.monotonic()
@@ -263,6 +179,7 @@ class Pipeline:
                 asyncio.create_task(self._store(), name="store"),
             ]
             watcher = asyncio.create_task(self._watch_stop(), name="stop-watcher")
+            history = asyncio.create_task(self._release_history(), name="history")
             try:
                 await asyncio.gather(*tasks)
                 drained = True
@@ -272,24 +189,31 @@ class Pipeline:
                 raise
             finally:
                 watcher.cancel()
+                history.cancel()
         finally:
             # After a clean drain the workers are idle: wait for them (their memory is then
             # counted in RUSAGE_CHILDREN); after a failure, do not wait on a broken pool.
-            pool.shutdown(wait=drained, cancel_futures=True)
+            pool.shutdown(wait=drained)
             self._store_thread.shutdown(wait=True)
         return self.counters
 
-    def _make_pool(self) -> Executor:
-        if self.config.workers <= 0:
-            init_worker(self.sentiment, ignore_sigint=False, emote_cache=self.emote_cache)
-            return ThreadPoolExecutor(1, thread_name_prefix="chatpulse-work")
-        # spawn, not fork: the parent holds chDB and threads, which a fork must not copy.
-        return ProcessPoolExecutor(
-            self.config.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(self.sentiment, True, self.emote_cache),
+    def _make_pool(self) -> ElasticPool:
+        config = self.config
+        return ElasticPool(
+            self.sentiment, self.emote_cache, config.max_workers, fixed=config.workers is not None
         )
+
+    async def _release_history(self) -> None:
+        """Tell the source when its back-fill is queryable (see Source.history_stored)."""
+        if not self.source.in_history:
+            return
+        while self.source.in_history:
+            await asyncio.sleep(0.05)
+        while self.counters.stored < self._history_items:
+            await asyncio.sleep(0.05)
+        self.source.history_stored()
+        # The back-fill was a burst: hand the memory it needed back to the system.
+        await asyncio.to_thread(release_unused_memory)
 
     async def _watch_stop(self) -> None:
         await self._stopping.wait()
@@ -300,14 +224,13 @@ class Pipeline:
     async def _read(self) -> None:
         flusher = asyncio.create_task(self._flush_aged())
         try:
-            history = self.source.in_history
             async for item in self.source.stream():
-                if history and not self.source.in_history:
-                    history = False  # history ended: its lines leave in a batch of their own
-                    self._pending, backlog = [], self._pending
-                    await self._send_items(backlog, history=True)
+                history = self.source.in_history
+                if self._pending and history != self._pending_history:
+                    await self._send_pending()  # history and live chat never share a batch
                 if not self._pending:
                     self._pending_since = time.monotonic()
+                    self._pending_history = history
                 self._pending.append(item)
                 if len(self._pending) >= self.config.batch_lines:
                     await self._send_pending()
@@ -329,7 +252,7 @@ class Pipeline:
     async def _send_pending(self) -> None:
         items, self._pending = self._pending, []
         # A source may be replaying history first (the demo's back-fill): it says so.
-        await self._send_items(items, history=self.source.in_history)
+        await self._send_items(items, history=self._pending_history)
 
     async def _send_items(self, items: list[RawLine | ChatEvent], history: bool) -> None:
         if not items:
@@ -345,24 +268,26 @@ class Pipeline:
                 events.append(item)
         self.counters.lines += len(lines)
         self.counters.source_events += len(events)
+        if history:
+            self._history_items += len(items)
         joined = "\n".join(lines)
         packed: str | list[str] = joined if joined.count("\n") == len(lines) - 1 else lines
         batch = LineBatch(self.source.name, packed, array("q", received), events, history)
         await self.raw_queue.put(batch)
 
-    async def _dispatch(self, pool: Executor) -> None:
+    async def _dispatch(self, pool: ElasticPool) -> None:
         loop = asyncio.get_running_loop()
         try:
             async for batch in self.raw_queue:
-                await self.inflight.put(loop.run_in_executor(pool, process_batch, batch))
+                await self.inflight.put(pool.submit(loop, batch))
         finally:
             await self.inflight.close()
 
-    async def _collect(self, pool: Executor) -> None:
+    async def _collect(self, pool: ElasticPool) -> None:
         try:
             async for future in self.inflight:
                 result = await future
-                self.counters.parsed += result.lines
+                self.counters.parsed += result.items
                 self.counters.messages += result.messages
                 self.counters.parse_errors += result.errors
                 self.counters.skipped += result.skipped
@@ -379,11 +304,12 @@ class Pipeline:
     async def _store(self) -> None:
         loop = asyncio.get_running_loop()
         unflushed = 0
+        unflushed_items = 0
         origins: list[int] = []
         oldest = 0.0
         added = 0  # rows given to the sink so far
         # Flushed batches the sink's writer thread may still be writing: (rows added when
-        # flushed, rows in the flush, origins). The store stage goes on taking batches while
+        # flushed, items in the flush, origins). The store stage goes on taking batches while
         # ClickHouse inserts, so the workers do not stall behind a long insert.
         writing: deque[tuple[int, int, list[int]]] = deque()
         while True:
@@ -392,11 +318,13 @@ class Pipeline:
                 batch = await self.store_queue.get()
                 if batch is None:
                     break
-            if batch is not None and (batch.store.rows or batch.skipped):
-                if not unflushed:
+            if batch is not None:
+                if not unflushed_items:
                     oldest = time.monotonic()
-                await loop.run_in_executor(self._store_thread, self.sink.add_batch, batch.store)
+                if batch.store.rows or batch.skipped:
+                    await loop.run_in_executor(self._store_thread, self.sink.add_batch, batch.store)
                 unflushed += batch.store.rows
+                unflushed_items += batch.items
                 added += batch.store.rows
                 origins.extend(batch.origins)
             age = time.monotonic() - oldest
@@ -404,18 +332,18 @@ class Pipeline:
             # later insert costs ClickHouse less per row than another small one would.
             busy = self.store_queue.depth or writing
             limit = self.config.busy_flush_age_s if busy else self.config.flush_age_s
-            due = unflushed and (unflushed >= self.config.flush_rows or age >= limit)
+            due = unflushed_items and (unflushed >= self.config.flush_rows or age >= limit)
             if due:
                 await loop.run_in_executor(self._store_thread, partial(self.sink.flush, wait=False))
-                writing.append((added, unflushed, origins))
-                unflushed, origins = 0, []
+                writing.append((added, unflushed_items, origins))
+                unflushed, unflushed_items, origins = 0, 0, []
             elif batch is None:
                 await asyncio.sleep(0.05)
                 await loop.run_in_executor(self._store_thread, self.sink.poll)
             self._confirm(writing)
         await loop.run_in_executor(self._store_thread, self.sink.close)
         self._confirm(writing)
-        self._flushed(unflushed, origins)
+        self._flushed(unflushed_items, origins)
 
     def _confirm(self, writing: deque[tuple[int, int, list[int]]]) -> None:
         """Count the flushes whose rows the sink's writer has made durable."""
@@ -424,8 +352,10 @@ class Pipeline:
             _, count, origins = writing.popleft()
             self._flushed(count, origins)
 
-    def _flushed(self, count: int, origins: Sequence[int]) -> None:
-        self.counters.stored += count
+    def _flushed(self, items: int, origins: Sequence[int]) -> None:
+        """``items`` (lines and ready events) are durable now: their rows stored or spooled, or
+        not kept by design (join, part, ping)."""
+        self.counters.stored += items
         if origins:
             now = time.time_ns() // 1_000_000
             step = max(1, len(origins) // 2000)  # sample big batches: the status needs a shape
@@ -445,6 +375,8 @@ class Pipeline:
     def snapshot(self, extra: str = "") -> StatusSnapshot:
         c, stats = self.counters, self.sink.stats
         errors = {"parse": c.parse_errors, "store": stats.failed_batches, "spooled": stats.spool_pending}
+        # All three count chat lines (and ready events), so a finished run reads N, N, N.
+        note = f"{c.skipped:,} not kept (join, part, ping…)" if c.skipped else ""
         return StatusSnapshot(
             totals={"read": c.lines + c.source_events, "scored": c.parsed, "stored": c.stored},
             queues={
@@ -454,7 +386,7 @@ class Pipeline:
             },
             errors=errors,
             latency_ms=self.latency_ms(),
-            extra=extra,
+            extra=" │ ".join(x for x in (note, extra) if x),
         )
 
     def status_json(self) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from chatpulse.services.ingest import IngestService
 from chatpulse.services.runtime import ConsumerService
 from chatpulse.services.sink import BATCH_ROWS, run_sink
 from chatpulse.sources.base import Source
-from chatpulse.store import ClickHouseSink, Store
+from chatpulse.store import ClickHouseSink, Sink, Store
 from chatpulse.transport.kafka import client_config, ensure_topics, open_producer
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,9 @@ class KafkaRun:
         self.analyzer: Analyzer = create_analyzer(settings.sentiment)  # ModelError before any work
         self.producer, self._lock = open_producer(settings.kafka, self.config, "ingest")
         self.ingest = IngestService.from_settings(settings, source, self.producer, INGEST_DRAIN_S)
-        self.sink = ClickHouseSink(store, batch_size=BATCH_ROWS, max_age_s=SINK_MAX_AGE_S,
-                                   spool_dir=store_spool)  # fmt: skip
+        # A Sink, not only a ClickHouseSink: chatpulse run wraps it to see the batches (alerts).
+        self.sink: Sink = ClickHouseSink(store, batch_size=BATCH_ROWS, max_age_s=SINK_MAX_AGE_S,
+                                         spool_dir=store_spool)  # fmt: skip
         self.consumers = {stage: _Consumer(threading.Event()) for stage in STAGES}
         self.metrics = MergedMetrics()
         ingest_metrics = StageMetrics("ingest", self.ingest.snapshot)
@@ -182,6 +183,7 @@ class KafkaRun:
         """Run until the source ends or :meth:`stop`; raises what a stage could not recover from
         (StoreError when even the store's spool fails, ConfigError for a refused client setting)."""
         watcher = asyncio.create_task(self._close_source_on_stop(), name="stop-watcher")
+        history = asyncio.create_task(self._release_history(), name="history")
         starter = asyncio.create_task(self._start_consumers_when_reachable(), name="kafka-check")
         failed: BaseException | None = None
         try:
@@ -198,6 +200,7 @@ class KafkaRun:
             raise
         finally:
             watcher.cancel()
+            history.cancel()
             starter.cancel()
             for consumer in self.consumers.values():
                 consumer.stop.set()
@@ -209,6 +212,13 @@ class KafkaRun:
             errors = [r for r in results if isinstance(r, BaseException)]
             if errors and failed is None:
                 raise errors[0]
+
+    async def _release_history(self) -> None:
+        """Through Kafka the back-fill is not waited for: live chat may start as soon as the
+        source has yielded it (see Source.history_stored)."""
+        while self.source.in_history:
+            await asyncio.sleep(0.05)
+        self.source.history_stored()
 
     async def _close_source_on_stop(self) -> None:
         await self._stopping.wait()
@@ -325,11 +335,12 @@ class KafkaRun:
                 errors["dead letters" if stage == "enrich" else "sink dead letters"] = stats.dead_letters
                 for kind, count in stats.errors.items():
                     errors[f"{stage} {kind}"] = count
-                if stats.lag is not None:
+                task = self.consumers[stage].task
+                if stats.lag is not None and task is not None and not task.done():  # stale once it ended
                     lags.append(f"{stage} lag {stats.lag:,}")
         if self.producer.degraded:
             errors["kafka spooled"] = self.producer.stats.spooled
-        note = " ".join(lags + ([extra] if extra else []))
+        note = " │ ".join(lags + ([extra] if extra else []))
         return StatusSnapshot(
             totals={"read": self.ingest.received, "enriched": enriched, "stored": stored},
             errors=errors,

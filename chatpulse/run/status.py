@@ -139,11 +139,12 @@ class StatusLine:
             log.debug("status snapshot failed", exc_info=True)
             return Text("status unavailable", style="red")
         now = time.monotonic()
-        if self._last is not None:
-            seconds = max(now - self._last[0], 1e-6)
-            self._rates = {
-                stage: (total - self._last[1].get(stage, 0)) / seconds for stage, total in snap.totals.items()
-            }
+        # The first line's rates are taken since the start (not 0/s while lines flow).
+        since, before = self._last if self._last is not None else (self._started, {})
+        seconds = max(now - since, 1e-6)
+        self._rates = {
+            stage: (total - before.get(stage, 0)) / seconds for stage, total in snap.totals.items()
+        }
         self._last = (now, dict(snap.totals))
         return render(snap, self._rates, now - self._started)
 

@@ -116,7 +116,7 @@ def run_sink(
     status_interval_s: float = STATUS_INTERVAL_S,
     on_ready: Callable[[ConsumerService], None] | None = None,
     tune_gc: bool = False,
-    sink: ClickHouseSink | None = None,
+    sink: Sink | None = None,
 ) -> ConsumerService | None:
     """The sink service until ``stop`` is set: ``chatpulse sink``, ``run --kafka``, tests and
     benchmarks all start it here.
@@ -151,7 +151,7 @@ def run_sink(
 def _run_sink_stage(
     settings: Settings,
     stop: threading.Event,
-    sink: ClickHouseSink,
+    sink: Sink,
     max_age_s: float,
     batch_size: int,
     metrics_host: str,

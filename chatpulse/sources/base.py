@@ -48,6 +48,12 @@ class Source(Protocol):
         """Stop: the iterator from :meth:`stream` ends soon after. Safe to call twice."""
         ...
 
+    def history_stored(self) -> None:
+        """Called by the runner once ``in_history`` turned False and everything yielded before
+        is queryable; a source with history starts its live chat only then, so live chat never
+        waits behind the back-fill. A no-op for sources without history."""
+        ...
+
 
 def now_ms() -> int:
     """Wall-clock time in ms since the epoch (the receive-time clock of every source)."""

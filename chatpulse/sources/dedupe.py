@@ -164,6 +164,9 @@ class MergedSource:
 
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     def __init__(
         self, sources: Sequence[Source], window: int = DEFAULT_WINDOW, queue_size: int = 10_000
     ) -> None:

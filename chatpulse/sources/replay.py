@@ -88,6 +88,9 @@ class ReplaySource:
 
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     name = "replay"
 
     def __init__(self, path: str | Path, speed: float | None = 1.0, loop: bool = False) -> None:

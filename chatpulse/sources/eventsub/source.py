@@ -161,6 +161,9 @@ class EventSubSource:
 
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     name = SOURCE
 
     def __init__(

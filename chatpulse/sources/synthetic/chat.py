@@ -581,6 +581,9 @@ class SyntheticSource:
 
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     name = "synthetic"
 
     def __init__(

@@ -26,6 +26,12 @@ class DemoSource:
         self.in_history = history_s > 0  # no latency figures for history (see Source.in_history)
         self.live: SyntheticSource | None = None
         self._closed = False
+        self._stored = asyncio.Event()  # history_stored() was called: live chat may start
+        if not self.in_history:
+            self._stored.set()  # no back-fill: nothing to wait for
+
+    def history_stored(self) -> None:
+        self._stored.set()
 
     async def stream(self) -> AsyncIterator[SourceItem]:
         # History fills [now - history_s, now] in simulated time (hype spikes make it denser), so
@@ -41,6 +47,11 @@ class DemoSource:
         self.in_history = False
         if self._closed:
             return
+        # Live chat starts once the runner says the back-fill is queryable: live messages are
+        # stamped when they are made, and would otherwise wait behind the back-fill.
+        await self._stored.wait()
+        if self._closed:
+            return
         # Created only now: live chat's tmi-sent-ts starts at the moment it is paced from.
         self.live = SyntheticSource(channels=self.channels, rate=self.rate, seed=self.seed)
         async for item in self.live.stream():
@@ -48,5 +59,6 @@ class DemoSource:
 
     async def close(self) -> None:
         self._closed = True
+        self._stored.set()
         if self.live is not None:
             await self.live.close()

@@ -59,6 +59,9 @@ class TwitchIrcSource:
 
     in_history = False  # see Source.in_history
 
+    def history_stored(self) -> None:
+        """No history: nothing waits for it."""
+
     name = "irc"
 
     def __init__(
