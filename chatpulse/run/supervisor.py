@@ -87,6 +87,12 @@ async def run_pipeline(
         # A command refused this folder while we hold it points its user to our dashboard.
         with dashboard_note(folder_of(settings.store.dsn), url_of(sock) if sock is not None else None):
             await supervise(runner, store, settings, sock, duration, control, metrics)
+        from chatpulse.run.silence import silence_error
+
+        # The source's count comes first in the status totals of either runner.
+        silent = silence_error(source, next(iter(runner.snapshot().totals.values()), 0), duration)
+        if silent is not None:
+            raise silent
     finally:
         if metrics is not None:
             metrics.server.stop()
