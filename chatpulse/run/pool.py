@@ -33,6 +33,7 @@ from chatpulse.run.work import LineBatch, ProcessedBatch, init_worker, process_b
 log = logging.getLogger(__name__)
 
 GROW_BUSY: Final = 0.5  # the thread worker busier than this (fraction of the window) -> processes
+GROW_BACKLOG: Final = 3  # ... or this many batches waiting for it
 SHRINK_BUSY: Final = 0.15  # the load would keep the thread busy less than this ...
 SHRINK_AFTER_S: Final = 30.0  # ... for this long -> the processes exit
 WINDOW_S: Final = 2.0  # how far back the load is measured
@@ -66,6 +67,7 @@ class ElasticPool:
         self._cost_per_line = 0.0  # thread seconds per line, as last measured
         self._lines: deque[tuple[float, int]] = deque()  # (submitted at, lines) for the load
         self._low_since: float | None = None
+        self._in_thread: deque[asyncio.Future[ProcessedBatch]] = deque()  # submitted, maybe not done
         if self.fixed:
             self._processes = self._start_processes()
 
@@ -83,7 +85,9 @@ class ElasticPool:
             self._adapt(now)
         if self._processes is not None:
             return loop.run_in_executor(self._processes, process_batch, batch)
-        return loop.run_in_executor(self._thread_executor(), self._timed, batch)
+        future = loop.run_in_executor(self._thread_executor(), self._timed, batch)
+        self._in_thread.append(future)
+        return future
 
     def shutdown(self, wait: bool = True) -> None:
         for executor in (self._processes, *self._retired, self._thread):
@@ -115,9 +119,16 @@ class ElasticPool:
         lines = sum(n for at, n in self._lines if now - at <= span_s)
         return lines / span_s * self._cost_per_line
 
+    def _backlog(self) -> int:
+        """Batches given to the thread that it has not finished."""
+        while self._in_thread and self._in_thread[0].done():
+            self._in_thread.popleft()
+        return len(self._in_thread)
+
     def _adapt(self, now: float) -> None:
         if self._processes is None:
-            if self.max_processes > 0 and self._thread_busy(now) > GROW_BUSY:
+            busy = self._backlog() >= GROW_BACKLOG or self._thread_busy(now) > GROW_BUSY
+            if self.max_processes > 0 and busy:
                 log.info("chat needs more than one thread: starting %d worker processes", self.max_processes)
                 self._processes = self._start_processes()
                 self._low_since = None
