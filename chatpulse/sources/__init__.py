@@ -1,0 +1,1 @@
+"""Sources of chat: live Twitch (IRC, EventSub, both), recordings, synthetic chat; see :mod:`.base`."""
