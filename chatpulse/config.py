@@ -30,8 +30,9 @@ from pydantic import (
     model_validator,
 )
 
-from chatpulse.dotenv_file import decode_text, read_env_file
+from chatpulse.dotenv_file import read_env_file
 from chatpulse.errors import ConfigError
+from chatpulse.textfile import read_text
 
 DEFAULT_CONFIG_FILE = "chatpulse.yaml"
 CHANNEL_PATTERN = r"^[a-z0-9_]{1,25}$"
@@ -275,11 +276,7 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"config file {path}: {exc.strerror}") from exc
-    text = decode_text(raw, f"config file {path}")
+    text = read_text(path, f"config file {path}")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -20,26 +20,12 @@ from pathlib import Path
 from dotenv.main import resolve_variables
 from dotenv.parser import parse_stream
 
-from chatpulse.errors import ConfigError
+from chatpulse.textfile import read_text
 
 log = logging.getLogger("chatpulse.config")
 
 # The name a KEY=VALUE line starts with (python-dotenv's own key grammar, optional "export ").
 _LINE_KEY = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
-
-
-def decode_text(data: bytes, label: str) -> str:
-    """``data`` as UTF-8 text, else :class:`ConfigError` naming ``label`` (the file), line and byte."""
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise ConfigError(f"{label} line {line}: not a text file (it holds NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(
-            f"{label} line {line}: not a UTF-8 text file (byte 0x{data[exc.start]:02x})"
-        ) from None
 
 
 def read_env_file(path: Path, setting_of: Callable[[str], str | None]) -> dict[str, str | None]:
@@ -49,12 +35,8 @@ def read_env_file(path: Path, setting_of: Callable[[str], str | None]) -> dict[s
     (``setting_of(KEY)``) the setting it was meant for. Raises :class:`ConfigError` when the file
     cannot be read or is not text.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
     pairs: list[tuple[str, str | None]] = []
-    for binding in parse_stream(io.StringIO(decode_text(data, str(path)))):
+    for binding in parse_stream(io.StringIO(read_text(path, str(path)))):
         if binding.error:
             _warn_bad_line(path, binding.original.line, binding.original.string, setting_of)
         elif binding.key is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chatpulse.errors import ModelError
 from chatpulse.sentiment.base import EmoteSpan
+from chatpulse.textfile import read_text
 
 
 def parse_emote_map(text: str, where: str) -> dict[str, str]:
@@ -32,10 +33,7 @@ def load_emote_map(extra: Path | None = None) -> dict[str, str]:
     shipped = resources.files("chatpulse.sentiment").joinpath("emote_emoji.tsv")
     table = parse_emote_map(shipped.read_text(encoding="utf-8"), "emote_emoji.tsv")
     if extra is not None:
-        try:
-            text = extra.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ModelError(f"emote map {extra}: {exc.strerror}") from exc
+        text = read_text(extra, f"emote map {extra}", ModelError)
         table.update(parse_emote_map(text, str(extra)))
     return table
 

@@ -15,6 +15,7 @@ from typing import Final
 from vaderSentiment.vaderSentiment import B_INCR
 
 from chatpulse.errors import ModelError
+from chatpulse.textfile import read_text
 
 KINDS: Final = frozenset({"emote", "word", "emoji", "sarcasm", "booster", "phrase"})
 
@@ -41,10 +42,7 @@ def load_twitch_lexicon(path: Path | None = None) -> TwitchLexicon:
     if path is None:
         text, where = _default_text()
     else:
-        try:
-            text, where = path.read_text(encoding="utf-8"), str(path)
-        except OSError as exc:
-            raise ModelError(f"Twitch lexicon {path}: {exc.strerror}") from exc
+        text, where = read_text(path, f"Twitch lexicon {path}", ModelError), str(path)
     return parse_twitch_lexicon(text, where)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chatpulse.config import CHANNEL_PATTERN
 from chatpulse.errors import ConfigError
+from chatpulse.textfile import read_text
 
 _CHANNEL = re.compile(CHANNEL_PATTERN)
 
@@ -35,10 +36,7 @@ def read_channel_file(path: str | Path) -> tuple[str, ...]:
     Lets an operator keep thousands of channels in one place (``--channels-file``); every name is
     validated like a ``--channel`` flag, and a bad one names its line.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--channels-file {path}: {exc.strerror or exc}") from None
+    text = read_text(path, f"--channels-file {path}")
     names: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         for item in line.split("#", 1)[0].split(","):

@@ -35,6 +35,7 @@ from typing import Final
 
 from chatpulse.config import KafkaSettings
 from chatpulse.errors import ConfigError
+from chatpulse.textfile import read_text
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +196,7 @@ def librdkafka_properties(values: Mapping[str, str]) -> dict[str, str]:
 
 def read_properties_file(path: Path) -> dict[str, str]:
     """The librdkafka keys of the ``.properties`` file at ``path``; ConfigError when unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"kafka.properties_file {path}: {exc.strerror or exc}") from None
+    text = read_text(path, f"kafka.properties_file {path}")
     return librdkafka_properties(parse_properties(text, origin=f"kafka.properties_file {path}"))
 
 

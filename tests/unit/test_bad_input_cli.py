@@ -148,3 +148,19 @@ def test_a_character_cut_by_the_sniff_is_not_refused() -> None:
     cut = head.rindex(b"\xc3") + 1  # just after the first of the two bytes of an "\u00e9"
     assert sniff_recording(head[:cut], complete=False) is None
     assert sniff_recording(head[: cut - 1] + b"\xff", complete=False) is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "label"),
+    [
+        (["tail", "--channels-file", "blob.bin"], {}, "--channels-file blob.bin"),
+        (["run", "--demo", "--no-dashboard", "--kafka", "blob.bin"], {}, "kafka.properties_file blob.bin"),
+        (["sentiment", "-"], {"CHATPULSE_SENTIMENT__LEXICON": "blob.bin"}, "Twitch lexicon blob.bin"),
+    ],
+)  # fmt: skip
+def test_every_text_file_a_setting_names_refuses_binary_in_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], label: str
+) -> None:
+    (tmp_path / "blob.bin").write_bytes(BINARY)
+    line = one_line(chatpulse(tmp_path, *args, stdin="hi\n", env=env))
+    assert line.startswith(f"chatpulse: {label}")
