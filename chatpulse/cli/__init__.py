@@ -86,6 +86,14 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group without its subcommand: the help is the answer
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # One line naming the problem (click's own form adds "Usage:" and "Try ..." lines).
+        where = exc.ctx.command_path if exc.ctx is not None else "chatpulse"
+        click.echo(f"{where}: {exc.format_message()} (see {where} --help)", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

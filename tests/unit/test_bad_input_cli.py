@@ -164,3 +164,16 @@ def test_every_text_file_a_setting_names_refuses_binary_in_one_line(
     (tmp_path / "blob.bin").write_bytes(BINARY)
     line = one_line(chatpulse(tmp_path, *args, stdin="hi\n", env=env))
     assert line.startswith(f"chatpulse: {label}")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["parse", "."], "chatpulse parse: Invalid value for '[FILE]': File '.' is a directory."),
+        (["run", "--bogus"], "chatpulse run: No such option '--bogus'."),
+        (["query"], "chatpulse query: Missing argument 'SQL'."),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_problem(tmp_path: Path, args: list[str], expected: str) -> None:
+    line = one_line(chatpulse(tmp_path, *args))
+    assert line.startswith(expected) and line.endswith(f"(see chatpulse {args[0]} --help)")
