@@ -48,6 +48,17 @@ def _choose_source(
     return build_source(settings, channels=channels, replay=replay, speed=parse_speed(speed))
 
 
+def _webhook_urls(urls: Sequence[str]) -> tuple[str, ...] | None:
+    """``--alert-webhook`` values, checked here to name the flag (never the URL's secret path)."""
+    from chatpulse.alerts.webhook import check_url, redact
+
+    for url in urls:
+        problem = check_url(url)
+        if problem is not None:
+            raise ConfigError(f"--alert-webhook {redact(url)}: {problem}")
+    return tuple(urls) or None
+
+
 @click.command(name="run")
 @click.option("--demo", is_flag=True, help="Synthetic multi-channel chat: no account, no network.")
 @click.option(
@@ -76,6 +87,11 @@ def _choose_source(
                    "default: not served).")  # fmt: skip
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, envvar="CHATPULSE_METRICS_HOST",
               help="Bind address of the metrics server.")  # fmt: skip
+@click.option("--alert-webhook", "alert_webhooks", multiple=True, metavar="URL",
+              help="POST alerts (hype, mood drop, raid, gift bomb, chat stopped) to this webhook "
+                   "(repeatable; Discord, Slack or plain JSON; replaces alerts.webhooks).")  # fmt: skip
+@click.option("--alerts-on-replay", is_flag=True, default=None,
+              help="Fire alerts for replays and back-filled history too.")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="chatpulse.yaml")
 def command(
     demo: bool,
@@ -95,6 +111,8 @@ def command(
     demo_history: float,
     metrics_port: int | None,
     metrics_host: str,
+    alert_webhooks: tuple[str, ...],
+    alerts_on_replay: bool | None,
     config_file: str | None,
 ) -> None:
     """Read chat, score it, store it and serve the live dashboard, all in one process.
@@ -109,6 +127,7 @@ def command(
       chatpulse run --channel xqc --channel nymn
       chatpulse run --replay ../shared/data/replay/xqcow-2019-09-15.irc.gz --speed max --no-dashboard
       chatpulse run --demo --kafka client.properties --metrics-port 9100
+      chatpulse run --channel xqc --alert-webhook https://discord.com/api/webhooks/ID/TOKEN
     """
     if kafka_properties is not None and not Path(kafka_properties).is_file():
         raise ConfigError(f"--kafka {kafka_properties}: no such file")
@@ -117,6 +136,7 @@ def command(
         overrides={
             "store.dsn": dsn, "twitch.irc_url": irc_url, "dashboard.host": host, "dashboard.port": port,
             "kafka.properties_file": kafka_properties, "twitch.source": live_source,
+            "alerts.webhooks": _webhook_urls(alert_webhooks), "alerts.on_replay": alerts_on_replay,
         },
     )  # fmt: skip
     if kafka_properties is not None:

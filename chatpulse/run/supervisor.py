@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
+from chatpulse.alerts.format import summary
+from chatpulse.alerts.setup import with_alerts
 from chatpulse.config import Settings
 from chatpulse.metrics import MetricsEndpoint
 from chatpulse.run import Runner
@@ -24,6 +27,7 @@ from chatpulse.run.status import StatusLine
 from chatpulse.sources.base import Source
 
 if TYPE_CHECKING:
+    from chatpulse.alerts.monitor import AlertMonitor
     from chatpulse.dashboard.control import ChannelControl
 
 
@@ -56,11 +60,14 @@ async def run_pipeline(
     store = open_store(settings.store)
     try:
         store.migrate()
+        # Alerts watch the rows the sink stores (both run shapes have one); None without webhooks.
+        alerts = _alert_monitor(settings, source, sock)
         runner: Runner
         if kafka:
             from chatpulse.run.kafka import KafkaRun
 
             runner = kafka_run = KafkaRun(settings, source, store, store_spool=_spool_dir(settings.store.dsn))
+            kafka_run.sink = with_alerts(kafka_run.sink, alerts)
             if metrics is not None:
                 metrics.attach(kafka_run.metrics, kafka_run.health)
         else:
@@ -71,8 +78,9 @@ async def run_pipeline(
                 max_age_s=max(2.0, config.busy_flush_age_s * 2), spool_dir=_spool_dir(settings.store.dsn),
             )  # fmt: skip
             runner = pipeline = Pipeline(
-                source, sink, settings.sentiment, config, emote_cache=settings.emotes.cache_folder()
-            )
+                source, with_alerts(sink, alerts), settings.sentiment, config,
+                emote_cache=settings.emotes.cache_folder(),
+            )  # fmt: skip
             if metrics is not None:
                 from chatpulse.run.metrics import embedded_run_health, embedded_run_metrics
 
@@ -97,6 +105,23 @@ async def run_pipeline(
         if metrics is not None:
             metrics.server.stop()
         store.close()
+
+
+def _alert_monitor(settings: Settings, source: Source, sock: Any) -> AlertMonitor | None:
+    from chatpulse.alerts.setup import build_monitor
+
+    dashboard_url = None
+    if sock is not None:
+        from chatpulse.dashboard.server import url_of
+
+        dashboard_url = url_of(sock)
+    monitor = build_monitor(settings.alerts, source.name, dashboard_url)
+    if monitor is not None:
+        console = Console(stderr=True)
+        monitor.on_alert = lambda alert: console.print(
+            f"[magenta]alert[/magenta] {escape(summary(alert))}", highlight=False
+        )
+    return monitor
 
 
 def _exit_at_once(signum: int, frame: object) -> None:
