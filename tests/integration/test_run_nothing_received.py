@@ -4,19 +4,18 @@ Twitch-like test server)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.cli import chatpulse
+
 
 def run(tmp_path: Path, irc_url: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHATPULSE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "chatpulse", "run", "--channel", "pajlada", "--irc-url", irc_url,
-         "--duration", "3", "--no-dashboard", "--workers", "0", "--store", f"chdb://{tmp_path / 'db'}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False, env=env,
+    return chatpulse(
+        tmp_path, "run", "--channel", "pajlada", "--irc-url", irc_url, "--duration", "3", "--no-dashboard",
+        "--workers", "0", "--store", f"chdb://{tmp_path / 'db'}",
     )  # fmt: skip
 
 

@@ -14,27 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import chatpulse, clean_env, one_line
+
 READ_COMMANDS = [
     ["query", "SELECT count() FROM chat_messages"],
     ["report", "--channel", "xqcow"],
     ["dashboard", "--port", "0"],
 ]
-
-
-def chatpulse(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHATPULSE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "chatpulse", *args],
-        cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False, env=env,
-    )  # fmt: skip
-
-
-def only_line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stderr and "Stack trace" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def tree(folder: Path) -> list[str]:
@@ -44,7 +30,7 @@ def tree(folder: Path) -> list[str]:
 @pytest.mark.parametrize("command", READ_COMMANDS, ids=lambda c: c[0])
 def test_a_mistyped_store_is_named_and_not_created(tmp_path: Path, command: list[str]) -> None:
     typo = tmp_path / "data" / "chatplse"
-    line = only_line(chatpulse(tmp_path, *command, "--store", f"chdb://{typo}"), 2)
+    line = one_line(chatpulse(tmp_path, *command, "--store", f"chdb://{typo}"), 2)
     assert line.startswith(f"chatpulse: no ChatPulse store at {typo}: no such folder")
     assert not typo.exists() and not (tmp_path / "data").exists()
 
@@ -56,7 +42,7 @@ def test_a_folder_without_the_schema_is_no_store_and_stays_untouched(
     photos = tmp_path / "photos"
     photos.mkdir()
     (photos / "cat.jpg").write_bytes(b"\xff\xd8\xff")
-    line = only_line(chatpulse(tmp_path, *command, "--store", f"chdb://{photos}"), 2)
+    line = one_line(chatpulse(tmp_path, *command, "--store", f"chdb://{photos}"), 2)
     assert f"no ChatPulse store at {photos}: the folder holds no ChatPulse schema" in line
     assert tree(photos) == ["cat.jpg"]  # chDB never opened it, so it wrote nothing there
 
@@ -64,11 +50,11 @@ def test_a_folder_without_the_schema_is_no_store_and_stays_untouched(
 def test_a_file_as_the_store_is_one_line_without_stack_frames(tmp_path: Path) -> None:
     file = tmp_path / "notes.txt"
     file.write_text("not a folder\n")
-    migrate = only_line(chatpulse(tmp_path, "db", "migrate", "--store", f"chdb://{file}"), 2)
+    migrate = one_line(chatpulse(tmp_path, "db", "migrate", "--store", f"chdb://{file}"), 2)
     assert migrate == f"chatpulse: invalid setting store.dsn: {file} is a file, not a chDB data folder"
-    below = only_line(chatpulse(tmp_path, "db", "migrate", "--store", f"chdb://{file}/db"), 2)
+    below = one_line(chatpulse(tmp_path, "db", "migrate", "--store", f"chdb://{file}/db"), 2)
     assert "cannot create the chDB folder" in below and "Not a directory" in below
-    query = only_line(chatpulse(tmp_path, "query", "SELECT 1", "--store", f"chdb://{file}"), 2)
+    query = one_line(chatpulse(tmp_path, "query", "SELECT 1", "--store", f"chdb://{file}"), 2)
     assert "it is a file, not a store folder" in query
     assert file.read_text() == "not a folder\n"
 
@@ -78,7 +64,7 @@ def test_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     try:
-        line = only_line(chatpulse(tmp_path, "db", "migrate", "--store", f"chdb://{locked}/db"), 2)
+        line = one_line(chatpulse(tmp_path, "db", "migrate", "--store", f"chdb://{locked}/db"), 2)
         assert "cannot create the chDB folder" in line and "Permission denied" in line
     finally:
         locked.chmod(0o700)
@@ -86,11 +72,10 @@ def test_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
 
 def test_a_store_held_by_a_run_names_the_process_and_its_dashboard(tmp_path: Path) -> None:
     store = tmp_path / "db"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CHATPULSE_")}
     run = subprocess.Popen(
         [sys.executable, "-m", "chatpulse", "run", "--demo", "--demo-history", "0", "--workers", "0",
          "--port", "0", "--duration", "90", "--store", f"chdb://{store}"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(),
     )  # fmt: skip
     try:
         note = store / "chatpulse-dashboard"
@@ -101,7 +86,7 @@ def test_a_store_held_by_a_run_names_the_process_and_its_dashboard(tmp_path: Pat
             time.sleep(0.2)
         url = note.read_text().split()[1]
         for command in (["query", "SELECT 1"], ["dashboard", "--port", "0"], ["db", "migrate"]):
-            line = only_line(chatpulse(tmp_path, *command, "--store", f"chdb://{store}"), 1)
+            line = one_line(chatpulse(tmp_path, *command, "--store", f"chdb://{store}"), 1)
             assert "is in use by `chatpulse run --demo" in line and f"(pid {run.pid})" in line
             assert f"open the dashboard it serves at {url} instead" in line
     finally:

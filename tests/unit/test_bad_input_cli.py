@@ -6,40 +6,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from chatpulse.recording import SNIFF_BYTES, sniff_recording
+from tests.cli import chatpulse, one_line
 
 BINARY = bytes(range(256)) * 8  # NULs and invalid UTF-8: a file that was never chat
 GOOD_LINE = "@tmi-sent-ts=1568505600000 :ann!ann@ann.tmi.twitch.tv PRIVMSG #demo :Kappa hello\n"
-
-
-def chatpulse(
-    cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed command as a user would, in ``cwd``, without the caller's settings."""
-    base = {key: value for key, value in os.environ.items() if key not in {"PORT", "SERVER", "TOKEN"}}
-    base = {key: value for key, value in base.items() if not key.startswith("CHATPULSE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "chatpulse", *args],
-        cwd=cwd, input=stdin, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False,
-        env={**base, **(env or {})},
-    )  # fmt: skip
-
-
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The single stderr line of a refused command (exit 2, nothing on stdout, no traceback)."""
-    assert result.returncode == 2, result.stderr
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 # --- configuration files -------------------------------------------------------------------------

@@ -3,13 +3,12 @@ warnings before it (huggingface_hub's 23 "Retrying in ..." lines, urllib3's conn
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli import chatpulse
 
 
 @pytest.fixture
@@ -19,15 +18,6 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-def chatpulse(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items() if "PROXY" not in key.upper()}
-    base = {key: value for key, value in base.items() if not key.startswith(("CHATPULSE_", "HF_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "chatpulse", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, check=False, env={**base, **env},
-    )  # fmt: skip
 
 
 def test_models_download_without_the_hub_is_one_line(tmp_path: Path, closed_port: int) -> None:
@@ -47,7 +37,7 @@ def test_an_unreachable_clickhouse_server_is_one_line(
     tmp_path: Path, closed_port: int, command: list[str]
 ) -> None:
     dsn = f"clickhouse://default@127.0.0.1:{closed_port}/default"
-    result = chatpulse(tmp_path, *command, "--store", dsn, env={})
+    result = chatpulse(tmp_path, *command, "--store", dsn)
     assert result.returncode == 1 and result.stdout == ""
     where = f"clickhouse http://default@127.0.0.1:{closed_port}/default"
     assert result.stderr.strip().splitlines() == [f"chatpulse: cannot connect to {where}: Connection refused"]
