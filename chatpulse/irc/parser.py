@@ -74,12 +74,13 @@ def prefix_nick(prefix: str) -> str | None:
     """``nick!user@host``, ``nick@host``, ``nick!user`` or ``nick`` -> ``nick``; a server name
     (``tmi.twitch.tv``: no ``!`` or ``@``, a dot) -> None. The prefix was checked by
     :func:`split_irc`, so the nick is never empty."""
-    bang = prefix.find("!")
-    at = prefix.find("@", 0, len(prefix) if bang < 0 else bang)
-    cut = at if at >= 0 else bang
-    if cut >= 0:
-        return prefix[:cut]
-    return None if "." in prefix else prefix
+    # On the hot path (every PRIVMSG): one partition for the usual nick!user@host.
+    nick, bang, _ = prefix.partition("!")
+    if "@" in nick:
+        return nick.partition("@")[0]
+    if bang:
+        return nick
+    return None if "." in nick else nick
 
 
 def _check_prefix(prefix: str) -> None:
