@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -46,6 +46,9 @@ def _decode(line: str) -> str | ChatEvent | WireFormatError:
         return from_wire(obj)
     except WireFormatError as exc:
         return exc
+
+
+_SENTIMENT_FIELDS = tuple(f.name for f in dataclass_fields(Sentiment))
 
 
 def _dump(obj: dict[str, Any]) -> str:
@@ -109,7 +112,9 @@ def command(
             for line, item in zip(batch, decoded, strict=True):
                 if isinstance(item, str):
                     verdict: Sentiment = next(text_verdicts)
-                    out.write(_dump({"text": item, "sentiment": asdict(verdict)}))
+                    # Sentiment's fields by hand: dataclasses.asdict deep-copies, ~5x slower.
+                    fields = {f: getattr(verdict, f) for f in _SENTIMENT_FIELDS}
+                    out.write(_dump({"text": item, "sentiment": fields}))
                     scored += 1
                 elif isinstance(item, ChatEvent):
                     event = next(enriched)

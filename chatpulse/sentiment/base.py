@@ -7,7 +7,7 @@ pipeline) calls ``analyze`` with batches it has collected; analyzers never see o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Final, Protocol
 
 from chatpulse.events import Sentiment, SentimentLabel
@@ -47,7 +47,7 @@ NEGATIVE_THRESHOLD: Final = -0.05
 # Characters that carry no meaning for sentiment: Twitch clients append U+E0000 (a "tag" code
 # point, shown as nothing) to repeated messages to get past the duplicate-message filter, and
 # emoji often carry a variation selector (U+FE0F) or a zero-width joiner.
-_INVISIBLE: Final = dict.fromkeys(map(ord, "\U000e0000\ufe0f\ufe0e\u200b\u200d\u2060"), " ")
+INVISIBLE: Final = dict.fromkeys(map(ord, "\U000e0000\ufe0f\ufe0e\u200b\u200d\u2060"), " ")
 
 
 class Analyzer(Protocol):
@@ -86,10 +86,10 @@ def emote_names_of(message: MessageLike) -> frozenset[str]:
 
 
 def clean_text(text: str) -> str:
-    """``text`` without invisible characters (see :data:`_INVISIBLE`); ASCII passes untouched."""
+    """``text`` without invisible characters (see :data:`INVISIBLE`); ASCII passes untouched."""
     if text.isascii():
         return text
-    return text.translate(_INVISIBLE)
+    return text.translate(INVISIBLE)
 
 
 def label_for(score: float) -> SentimentLabel:
@@ -113,3 +113,16 @@ def sentiment_for_score(score: float, model: str) -> Sentiment:
     else:
         confidence = 0.5 + 0.5 * min(abs(score), 1.0)
     return Sentiment(label=label, score=score, confidence=round(confidence, 4), model=model)
+
+
+def tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, tab-separated fields) of each data row of a ChatPulse TSV file: blank lines,
+    ``#`` comments and the first remaining row (the column header) are skipped."""
+    header_seen = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        yield number, line.split("\t")

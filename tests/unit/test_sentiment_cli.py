@@ -47,7 +47,7 @@ def test_text_and_event_lines_in_order(
     assert len(rows) == 5  # one per non-empty line
     assert rows[0]["text"] == "PogChamp insane play!!!" and rows[0]["sentiment"]["label"] == "positive"
     assert rows[1]["kind"] == "message" and rows[1]["channel"] == "xqcow"
-    assert rows[1]["sentiment"]["label"] == "negative" and rows[1]["sentiment"]["model"] == "lexicon@1"
+    assert rows[1]["sentiment"]["label"] == "negative" and rows[1]["sentiment"]["model"] == "lexicon@2"
     assert "nonsense" in rows[2]["error"] and rows[2]["raw"].startswith('{"schema"')
     assert rows[3]["text"] == '{"not": "an event"}'  # JSON that is not an event is chat text
     assert rows[4]["sentiment"]["label"] == "negative"
