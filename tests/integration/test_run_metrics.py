@@ -175,9 +175,13 @@ def test_the_dashboard_command_reports_whether_its_store_answers(
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    store = f"chdb://{tmp_path / 'db'}"  # the dashboard reads an existing store: create it first
+    subprocess.run(
+        [sys.executable, "-m", "chatpulse", "db", "migrate", "--store", store], check=True, timeout=120
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "chatpulse", "dashboard", "--port", "0", "--metrics-port", str(port),
-         "--store", f"chdb://{tmp_path / 'db'}"],
+         "--store", store],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     started.append(proc)
