@@ -59,6 +59,7 @@ class ImportSummary:
     messages: int = 0
     stored: int = 0
     parse_errors: int = 0
+    withheld: int = 0  # messages of opted-out users: not stored, only counted here
     retries: int = 0
     seconds: float = 0.0
     lines_per_s: float = 0.0
@@ -154,8 +155,9 @@ async def run_import(
             spool_dir=spool_dir(settings.store.dsn),
         )
         pipeline = Pipeline(
-            source, sink, settings.sentiment, config, emote_cache=settings.emotes.cache_folder()
-        )
+            source, sink, settings.sentiment, config,
+            emote_cache=settings.emotes.cache_folder(), privacy=settings.privacy,
+        )  # fmt: skip
         runner = ImportRunner(pipeline, source, len(plan.fetch))
         started = time.monotonic()
         await supervise(runner, store, settings, None, None, FixedChannels(source.name))
@@ -164,6 +166,7 @@ async def run_import(
         summary.interrupted = pipeline.stopping
         summary.lines, summary.messages = counters.lines, counters.messages
         summary.stored, summary.parse_errors = counters.stored, counters.parse_errors
+        summary.withheld = counters.withheld
         summary.retries = source.retries
         summary.lines_per_s = round(counters.lines / summary.seconds, 1) if summary.seconds else 0.0
         moment = now or dt.datetime.now(dt.UTC)

@@ -136,5 +136,8 @@ class ArchiveSource:
             outcome.refused = reader.refused
             reader.close()
 
+    def history_stored(self) -> None:
+        """Never called: an archive is history to its end (see Source.history_stored)."""
+
     async def close(self) -> None:
         self._closed = True

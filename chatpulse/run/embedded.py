@@ -52,7 +52,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from chatpulse.config import SentimentSettings
+from chatpulse.config import PrivacySettings, SentimentSettings
 from chatpulse.emotes import EmoteCache
 from chatpulse.events import ChatEvent
 from chatpulse.run.pool import ElasticPool, release_unused_memory
@@ -116,6 +116,7 @@ class Counters:
     parse_errors: int = 0
     skipped: int = 0
     source_events: int = 0  # ready-made events from the source (coverage)
+    withheld: int = 0  # chat messages of opted-out users: dropped, only counted (privacy.opt_out)
 
 
 class Pipeline:
@@ -129,14 +130,17 @@ class Pipeline:
         config: PipelineConfig | None = None,
         *,
         emote_cache: Path | None = None,
+        privacy: PrivacySettings | None = None,
     ) -> None:
         """``emote_cache``: the third-party emote cache folder (``emotes.cache_dir``); None
-        leaves emotes to what Twitch tags."""
+        leaves emotes to what Twitch tags. ``privacy``: the opt-out list and pseudonyms the
+        workers apply right after parsing; None applies none (benchmarks, tests)."""
         self.source = source
         self.sink = sink
         self.sentiment = sentiment
         self.config = config or PipelineConfig()
         self.emote_cache = emote_cache
+        self.privacy = privacy
         self.room_ids = RoomIds(EmoteCache(emote_cache) if emote_cache is not None else None, source.name)
         size = self.config.queue_batches
         self.raw_queue: MemoryQueue[LineBatch] = MemoryQueue(size, "raw")
@@ -200,8 +204,9 @@ class Pipeline:
     def _make_pool(self) -> ElasticPool:
         config = self.config
         return ElasticPool(
-            self.sentiment, self.emote_cache, config.max_workers, fixed=config.workers is not None
-        )
+            self.sentiment, self.emote_cache, config.max_workers, fixed=config.workers is not None,
+            privacy=self.privacy,
+        )  # fmt: skip
 
     async def _release_history(self) -> None:
         """Tell the source when its back-fill is queryable (see Source.history_stored)."""
@@ -291,6 +296,7 @@ class Pipeline:
                 self.counters.messages += result.messages
                 self.counters.parse_errors += result.errors
                 self.counters.skipped += result.skipped
+                self.counters.withheld += result.withheld
                 new_rooms = self.room_ids.new(result.room_ids)
                 if new_rooms:  # file writes, once per channel: off the event loop
                     await asyncio.to_thread(self.room_ids.record, new_rooms)
@@ -377,6 +383,8 @@ class Pipeline:
         errors = {"parse": c.parse_errors, "store": stats.failed_batches, "spooled": stats.spool_pending}
         # All three count chat lines (and ready events), so a finished run reads N, N, N.
         note = f"{c.skipped:,} not kept (join, part, ping…)" if c.skipped else ""
+        if c.withheld:
+            note = " │ ".join(x for x in (note, f"{c.withheld:,} withheld (opted out)") if x)
         return StatusSnapshot(
             totals={"read": c.lines + c.source_events, "scored": c.parsed, "stored": c.stored},
             queues={
@@ -398,6 +406,7 @@ class Pipeline:
             "elapsed_s": round(elapsed, 1),
             "lines": c.lines,
             "messages": c.messages,
+            "withheld": c.withheld,
             "stored": c.stored,
             "rate_per_s": round(self._recent_rate(c.stored), 1),
             "errors": c.parse_errors + self.sink.stats.failed_batches,

@@ -27,7 +27,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from chatpulse.config import SentimentSettings
+from chatpulse.config import PrivacySettings, SentimentSettings
 from chatpulse.run.work import LineBatch, ProcessedBatch, init_worker, process_batch
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,10 @@ class ElasticPool:
         max_processes: int,
         *,
         fixed: bool = False,
+        privacy: PrivacySettings | None = None,
     ) -> None:
         self.sentiment = sentiment
+        self.privacy = privacy
         self.emote_cache = emote_cache
         self.max_processes = max_processes
         self.fixed = fixed and max_processes > 0
@@ -148,7 +150,7 @@ class ElasticPool:
 
     def _thread_executor(self) -> ThreadPoolExecutor:
         if self._thread is None:
-            init_worker(self.sentiment, ignore_sigint=False, emote_cache=self.emote_cache)
+            init_worker(self.sentiment, False, self.emote_cache, self.privacy)
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="chatpulse-work")
         return self._thread
 
@@ -158,7 +160,7 @@ class ElasticPool:
             self.max_processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=init_worker,
-            initargs=(self.sentiment, True, self.emote_cache),
+            initargs=(self.sentiment, True, self.emote_cache, self.privacy),
         )
 
 

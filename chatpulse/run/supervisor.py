@@ -79,7 +79,7 @@ async def run_pipeline(
             )  # fmt: skip
             runner = pipeline = Pipeline(
                 source, with_alerts(sink, alerts), settings.sentiment, config,
-                emote_cache=settings.emotes.cache_folder(),
+                emote_cache=settings.emotes.cache_folder(), privacy=settings.privacy,
             )  # fmt: skip
             if metrics is not None:
                 from chatpulse.run.metrics import embedded_run_health, embedded_run_metrics

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from chatpulse.config import SentimentSettings
+from chatpulse.config import PrivacySettings, SentimentSettings
 from chatpulse.emotes import EmoteCache
 from chatpulse.events import ChatEvent
+from chatpulse.privacy.filter import PrivacyFilter
 from chatpulse.sentiment import Analyzer, create_analyzer
 from chatpulse.stages import Annotator, RoomIds, latency_reference_ms, parse_lines, score, store_rows
 from chatpulse.store.rows import StoreBatch, is_stored_message, warm_up_arrow
@@ -57,28 +58,35 @@ class ProcessedBatch:
     errors: int  # lines that did not parse (ErrorEvents; still stored)
     skipped: int  # events the store does not keep (join, part, ping, ...)
     room_ids: dict[str, str]  # channel login -> Twitch room id, as seen in this batch
+    withheld: int = 0  # chat messages of opted-out users, dropped (privacy.opt_out)
 
 
 _analyzer: Analyzer | None = None
 _annotator = Annotator(None)
+_privacy: PrivacyFilter | None = None
 # Collect the youngest generation less often: a batch makes tens of thousands of short-lived
 # objects, and with Python's default (700) the collector runs every few dozen messages.
 WORKER_GC_THRESHOLD: Final = (50_000, 20, 20)
 
 
 def init_worker(
-    settings: SentimentSettings, ignore_sigint: bool = True, emote_cache: Path | None = None
+    settings: SentimentSettings,
+    ignore_sigint: bool = True,
+    emote_cache: Path | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> None:
-    """Pool initializer: load the analyzer and the third-party emote index once per worker.
+    """Pool initializer: load the analyzer, the third-party emote index and the opt-out list
+    (``privacy``: None applies none) once per worker.
     Ctrl-C is the parent's business: workers ignore SIGINT so a first Ctrl-C lets them finish
     the batches being drained. An unreadable emote cache means no third-party emotes (the
     cache logs why), never a failed start."""
-    global _analyzer, _annotator
+    global _analyzer, _annotator, _privacy
     if ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _analyzer = create_analyzer(settings)
     _annotator = Annotator.from_cache(EmoteCache(emote_cache) if emote_cache is not None else None)
+    _privacy = PrivacyFilter.from_settings(privacy) if privacy is not None else None
     if ignore_sigint:  # a worker process of our own
         warm_up_arrow()  # now, while the pool starts, not in the first batch
         gc.collect()  # then tune the collector
@@ -103,6 +111,11 @@ def process_batch(batch: LineBatch) -> ProcessedBatch:
     raw = batch.raw_lines()
     events = parse_lines(raw, batch.received_at, batch.source)
     events.extend(batch.events)
+    withheld = 0
+    if _privacy is not None:  # before anything else sees them: opted-out users, pseudonyms
+        before = _privacy.withheld
+        events = _privacy.apply(events)
+        withheld = _privacy.withheld - before
     events = _annotator.annotate(events)
     verdicts = score(events, _analyzer)
     store = store_rows(events, verdicts)
@@ -113,5 +126,5 @@ def process_batch(batch: LineBatch) -> ProcessedBatch:
     messages = store.messages.num_rows
     items = len(raw) + len(batch.events)
     return ProcessedBatch(
-        store, origins, items, len(raw), messages, errors, store.skipped, RoomIds.seen_in(events)
+        store, origins, items, len(raw), messages, errors, store.skipped, RoomIds.seen_in(events), withheld
     )

@@ -21,6 +21,7 @@ from chatpulse.config import Settings
 from chatpulse.emotes import EmoteCache, EmoteIndex
 from chatpulse.errors import TransportError
 from chatpulse.metrics import StageMetrics, StageSnapshot
+from chatpulse.privacy.filter import PrivacyFilter
 from chatpulse.run.status import StatusLine, stage_status
 from chatpulse.services.runtime import STATUS_INTERVAL_S, serve_metrics
 from chatpulse.sources.base import Source
@@ -41,12 +42,16 @@ class IngestService:
         drain_timeout_s: float = 60.0,
         emotes: EmoteIndex | None = None,
         emote_cache: EmoteCache | None = None,
+        privacy: PrivacyFilter | None = None,
     ) -> None:
         """``emotes``: third-party emotes (7TV/BTTV/FFZ) added to each event's spans after
         parsing, so every later stage (sentiment, store, charts) sees them. ``emote_cache``:
         where each live channel's room id is recorded once, so ``chatpulse emotes refresh
-        --channel NAME`` knows the id the providers key channel sets by."""
+        --channel NAME`` knows the id the providers key channel sets by. ``privacy``: the
+        opt-out list and pseudonyms, applied right after parsing, so nothing an opted-out user
+        wrote reaches Kafka."""
         self.source = source
+        self.privacy = privacy
         self.annotator = Annotator(emotes)
         self.room_ids = RoomIds(emote_cache, source.name)
         self.drain_timeout_s = drain_timeout_s  # at the end: how long to wait for the broker to return
@@ -63,7 +68,8 @@ class IngestService:
         third-party emote cache (``emotes.cache_dir``) come from ``settings``."""
         cache = EmoteCache(settings.emotes.cache_folder())
         return cls(source, producer, settings.kafka.topic_raw, drain_timeout_s,
-                   emotes=EmoteIndex.from_cache(cache), emote_cache=cache)  # fmt: skip
+                   emotes=EmoteIndex.from_cache(cache), emote_cache=cache,
+                   privacy=PrivacyFilter.from_settings(settings.privacy))  # fmt: skip
 
     def snapshot(self) -> StageSnapshot:
         stats = self.producer.stats
@@ -82,9 +88,16 @@ class IngestService:
         poller = asyncio.create_task(self._poll_forever())
         try:
             name = self.source.name
-            annotate, room_ids = self.annotator.annotate_one, self.room_ids
+            annotate, room_ids, privacy = self.annotator.annotate_one, self.room_ids, self.privacy
             async for item in self.source.stream():
-                event = annotate(parse(item, name))
+                event = parse(item, name)
+                if privacy is not None:
+                    kept = privacy.apply_one(event)
+                    if kept is None:  # an opted-out user's: counted by the filter, never sent
+                        self.received += 1
+                        continue
+                    event = kept
+                event = annotate(event)
                 if event.channel_id and event.channel and event.channel not in room_ids.known:
                     new = room_ids.new(RoomIds.seen_in((event,)))
                     if new:
@@ -99,6 +112,8 @@ class IngestService:
                     await asyncio.sleep(0)  # a source that never waits must not starve the poller
         finally:
             poller.cancel()
+            if self.privacy is not None and self.privacy.withheld:
+                log.info("ingest: %d messages of opted-out users withheld", self.privacy.withheld)
             if self.producer.degraded and not self.producer.drain(self.drain_timeout_s):
                 log.warning("ingest: kafka still unreachable after %.0f s; %.1f MiB stay in the spool %s "
                             "and are sent first at the next start", self.drain_timeout_s,

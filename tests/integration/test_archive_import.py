@@ -54,10 +54,11 @@ def _rows(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
     return {table: [tuple(row.values()) for row in _query(dsn, sql)] for table, sql in COMPARED.items()}
 
 
-def _chatpulse(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _chatpulse(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "chatpulse", *args],
-        capture_output=True, text=True, timeout=300, env=anonymous_env(tmp_path), cwd=tmp_path, check=False,
+        capture_output=True, text=True, timeout=300, env=anonymous_env(tmp_path) | env, cwd=tmp_path,
+        check=False,
     )  # fmt: skip
 
 
@@ -230,3 +231,22 @@ def test_import_by_channel_id(archive: ArchiveTestServer, tmp_path: Path) -> Non
     assert summary["channel"] == f"id:{room}" and len(summary["days_imported"]) == 1
     assert _query(dsn, "SELECT DISTINCT channel FROM chat_messages") == [{"channel": "nymn"}]
     assert dt.date.fromisoformat(summary["days_imported"][0]) == dt.date(2024, 1, 6)
+
+
+def test_an_import_withholds_opted_out_users(archive: ArchiveTestServer, tmp_path: Path) -> None:
+    [lines] = archive.data.channels["nymn"].values()
+    logins = [line.split(" :", 1)[1].split("!", 1)[0] for line in lines if " PRIVMSG " in line]
+    busiest = max(set(logins), key=logins.count)
+    (tmp_path / "opt-out.txt").write_text(f"{busiest}\n")
+    dsn = f"chdb://{tmp_path / 'store'}"
+    done = _chatpulse(
+        ["import", "--archive", archive.url, "--channel", "nymn", "--store", dsn, "--workers", "0"],
+        tmp_path, CHATPULSE_PRIVACY__OPT_OUT=str(tmp_path / "opt-out.txt"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["withheld"] == logins.count(busiest) > 10
+    everyone = _query(dsn, "SELECT uniqExact(id) AS n, groupUniqArray(user_login) AS who FROM chat_messages")[
+        0
+    ]
+    assert busiest not in everyone["who"] and everyone["n"] == len(logins) - summary["withheld"]
