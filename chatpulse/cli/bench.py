@@ -6,6 +6,7 @@ import importlib
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,8 +15,21 @@ from rich.console import Console
 from rich.table import Table
 
 from chatpulse.bench import BENCHMARKS, BenchOptions, Measurement
+from chatpulse.errors import ChatPulseError
 
 _DEFAULT_SHARED = Path("../shared/data")
+# The checkout's sibling folder, for a run started elsewhere (an editable install of the repo).
+_CHECKOUT_SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def _shared_data(given: Path | None) -> Path:
+    """The captures folder: ``--shared-data``, else ../shared/data here or beside the checkout."""
+    candidates = [given] if given is not None else [_DEFAULT_SHARED, _CHECKOUT_SHARED]
+    for folder in candidates:
+        if (folder / "replay").is_dir():
+            return folder
+    shown = given if given is not None else _DEFAULT_SHARED
+    raise click.UsageError(f"--shared-data {shown}: no replay/ captures there (pass the shared data folder)")
 
 
 @click.command(name="bench", epilog="Benchmarks: " + ", ".join(BENCHMARKS))
@@ -23,9 +37,8 @@ _DEFAULT_SHARED = Path("../shared/data")
 @click.option(
     "--shared-data",
     type=click.Path(file_okay=False, path_type=Path),
-    default=_DEFAULT_SHARED,
-    show_default=True,
-    help="Folder of the shared real-world captures.",
+    default=None,
+    help="Folder of the shared real-world captures (default: ../shared/data).",
 )
 @click.option("--quick", is_flag=True, help="Smaller inputs: a smoke run, not a measurement.")
 @click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE", help="Benchmark-specific option.")
@@ -37,7 +50,7 @@ _DEFAULT_SHARED = Path("../shared/data")
     help="Where to write the results as JSON.",
 )
 def command(
-    names: tuple[str, ...], shared_data: Path, quick: bool, opts: tuple[str, ...], output: Path
+    names: tuple[str, ...], shared_data: Path | None, quick: bool, opts: tuple[str, ...], output: Path
 ) -> None:
     """Run benchmarks (all when NAMES is empty or 'all') and print one table.
 
@@ -55,7 +68,7 @@ def command(
         if not sep:
             raise click.UsageError(f"--opt {opt!r} must be KEY=VALUE")
         extra[key] = value
-    options = BenchOptions(shared_data=shared_data, quick=quick, extra=extra)
+    options = BenchOptions(shared_data=_shared_data(shared_data), quick=quick, extra=extra)
     results: list[Measurement] = []
     console = Console(stderr=True)
     for name in selected:
@@ -63,7 +76,10 @@ def command(
         # A fresh process per benchmark: peak-memory figures (ru_maxrss) and chDB's one folder
         # per process must not carry over from the benchmark before.
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results.extend(pool.submit(_run_one, name, options).result())
+            try:
+                results.extend(pool.submit(_run_one, name, options).result())
+            except BrokenProcessPool:
+                raise ChatPulseError(f"bench {name}: its process died (killed, or out of memory)") from None
     _print_table(results)
     output.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n", encoding="utf-8")
     console.print(f"wrote {output}")
