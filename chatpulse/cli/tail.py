@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import re
 import sys
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from chatpulse.events import (
     UserNoticeEvent,
 )
 from chatpulse.irc.twitch import parse_line
+from chatpulse.run.silence import silence_error
 from chatpulse.sources.base import Source
 from chatpulse.sources.select import build_source, parse_speed
 
@@ -245,6 +247,10 @@ def command(
         force_terminal=color, no_color=color is False,
     )  # fmt: skip
     stats = TailStats()
+    started = time.monotonic()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a live tail normally ends
         asyncio.run(tail(source, console, duration, None, show_all, stats))
     click.echo(stats.summary(), err=True)
+    silent = silence_error(source, sum(stats.kinds.values()), duration, time.monotonic() - started)
+    if silent is not None:
+        raise silent  # a live tail that got nothing in its --duration failed (exit 1)

@@ -5,7 +5,7 @@ outage), so without this a run against a wrong ``--irc-url`` or an unreachable T
 "successfully" having read nothing. With ``--duration`` the run has an end, so it can judge:
 a live source (IRC, EventSub, or both) that delivered not one line makes the run exit 1. A
 replay or synthetic chat is not judged (an empty recording is not a failure), nor a run
-stopped by Ctrl-C.
+stopped by Ctrl-C before its duration. Used by ``run`` and ``tail``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from chatpulse.sources.base import Source
 LIVE_SOURCES: Final = frozenset({"irc", "eventsub"})
 
 
-def silence_error(source: Source, read: int, duration: float | None) -> SourceError | None:
-    """The error to end the run with, or None. ``read``: lines the source delivered."""
-    if duration is None or read > 0 or not set(source.name.split("+")) & LIVE_SOURCES:
+def silence_error(source: Source, read: int, duration: float | None, elapsed_s: float) -> SourceError | None:
+    """The error to end the run with, or None. ``read``: lines the source delivered; ``elapsed_s``:
+    how long it ran (shorter than ``duration`` when Ctrl-C ended it: then nobody is judged)."""
+    if duration is None or elapsed_s < duration or read > 0 or not set(source.name.split("+")) & LIVE_SOURCES:
         return None
     reason = _why(source)
     return SourceError(f"nothing was received in {duration:g} s" + (f": {reason}" if reason else ""))

@@ -11,6 +11,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,12 +94,14 @@ async def run_pipeline(
         from chatpulse.store.chdb_folder import dashboard_note, folder_of
 
         # A command refused this folder while we hold it points its user to our dashboard.
+        started = time.monotonic()
         with dashboard_note(folder_of(settings.store.dsn), url_of(sock) if sock is not None else None):
             await supervise(runner, store, settings, sock, duration, control, metrics)
         from chatpulse.run.silence import silence_error
 
         # The source's count comes first in the status totals of either runner.
-        silent = silence_error(source, next(iter(runner.snapshot().totals.values()), 0), duration)
+        read = next(iter(runner.snapshot().totals.values()), 0)
+        silent = silence_error(source, read, duration, time.monotonic() - started)
         if silent is not None:
             raise silent
     finally:
