@@ -10,7 +10,7 @@ fails is logged and skipped (:mod:`chatpulse.metrics` does the same), so a scrap
 
 Families beyond :mod:`chatpulse.metrics` (label ``stage`` everywhere)::
 
-    chatpulse_pipeline_items_total{step}        read, parsed, messages, stored, skipped
+    chatpulse_pipeline_items_total{step}        read, parsed, messages, stored, skipped, withheld
     chatpulse_queue_depth{queue} / chatpulse_queue_capacity{queue}   bounded in-process queues
     chatpulse_store_rows_written_total{table}   chat_messages, chat_events, chat_emotes
     chatpulse_store_batches_total{outcome}      written, failed, spooled, replayed
@@ -106,7 +106,7 @@ class PipelineCollector(_SafeCollector):
     def families(self) -> Iterator[Metric]:
         p, c = self._pipeline, self._pipeline.counters
         steps = {"read": c.lines + c.source_events, "parsed": c.parsed, "messages": c.messages,
-                 "stored": c.stored, "skipped": c.skipped}  # fmt: skip
+                 "stored": c.stored, "skipped": c.skipped, "withheld": c.withheld}  # fmt: skip
         yield self._f.counter("chatpulse_pipeline_items", "Items through each pipeline step.", steps, "step")
         queues = (p.raw_queue, p.inflight, p.store_queue)
         yield self._f.gauge("chatpulse_queue_depth", "Items in a bounded in-process queue.",

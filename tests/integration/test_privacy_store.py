@@ -40,7 +40,7 @@ def _chatpulse(args: list[str], tmp_path: Path, **env: str) -> subprocess.Comple
     )  # fmt: skip
 
 
-def _replay(recording: Path, dsn: str, tmp_path: Path, **env: str) -> None:
+def _replay(recording: Path, dsn: str, tmp_path: Path, **env: str) -> str:
     args = [
         "run",
         "--replay",
@@ -55,6 +55,7 @@ def _replay(recording: Path, dsn: str, tmp_path: Path, **env: str) -> None:
     ]
     done = _chatpulse(args, tmp_path, **env)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr
 
 
 def _rows_naming(dsn: str, login: str, user_id: str) -> dict[str, int]:
@@ -113,6 +114,8 @@ def test_forget_leaves_no_row_naming_the_user(capture: str, shared_data: Path, t
     named = _rows_naming(dsn, login, user_id)
     assert named.get("chat_messages.user_login", 0) > 0 and named.get("chat_events.target_user_login", 0) > 0
     minutes = _query(dsn, MINUTES)
+    query = "SELECT uniqExact(id) AS n FROM chat_messages WHERE user_login = {l:String}"
+    theirs = int(_query(dsn, query, {"l": login})[0]["n"])
     others = _query(
         dsn, "SELECT count() AS n FROM chat_messages FINAL WHERE user_login != {l:String}", {"l": login}
     )
@@ -145,8 +148,9 @@ def test_forget_leaves_no_row_naming_the_user(capture: str, shared_data: Path, t
     assert (tmp_path / "opt-out.txt").read_text().split() == [login, user_id]
 
     # Their chat comes again (the same recording): the opt-out list keeps it out at ingest.
-    _replay(recording, dsn, tmp_path)
+    status = _replay(recording, dsn, tmp_path)
     assert _rows_naming(dsn, login, user_id) == {}
+    assert f"{theirs:,} withheld (opted out)" in status, "the status line counts what it withheld"
     again = _chatpulse(["forget", login, "--store", dsn], tmp_path)
     assert json.loads(again.stdout.splitlines()[-1])["rows_deleted"] == 0
 
