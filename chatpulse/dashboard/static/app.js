@@ -477,8 +477,28 @@ function setupChannelControl() {
   loadControl().catch((error) => console.error("control status failed", error));
 }
 
+// A link into the page (an alert's): ?channel=NAME (repeatable or comma-separated) and
+// from/to in epoch ms open those channels over that window; anything malformed is ignored.
+function applyLinkParams() {
+  const params = new URLSearchParams(window.location.search);
+  const channels = params.getAll("channel").flatMap((v) => v.split(",")).filter((c) => /^[a-z0-9_]{1,25}$/.test(c));
+  if (channels.length) state.selected = channels;
+  const from = Number(params.get("from"));
+  const to = Number(params.get("to"));
+  if (!(Number.isInteger(from) && Number.isInteger(to) && to > from && from > 0)) return;
+  state.range = "custom";
+  state.custom = { from, to };
+  for (const button of document.querySelectorAll("[data-range]")) {
+    button.classList.toggle("active", button.dataset.range === "custom");
+  }
+  document.getElementById("custom-range").classList.remove("hidden");
+  document.getElementById("custom-from").value = toInputValue(from);
+  document.getElementById("custom-to").value = toInputValue(to);
+}
+
 window.addEventListener("DOMContentLoaded", () => {
   setupControls();
   setupChannelControl();
+  applyLinkParams();
   refreshNow();
 });
