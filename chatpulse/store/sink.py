@@ -196,7 +196,7 @@ class ClickHouseSink:
             try:
                 batches.append(build_batch(messages, kept, skipped=skipped))
             except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
-                raise StoreError(f"events the store cannot hold: {exc}") from exc
+                raise StoreDataError(f"events the store cannot hold: {exc}") from exc
         failure: StoreError | None = None
         for batch in batches:
             try:
