@@ -96,6 +96,20 @@ class AlertMonitor:
         for target in self.targets:
             target.sender.close(max(0.0, deadline - time.monotonic()))
 
+    def report(self) -> str:
+        """One line per run: alerts decided by kind, and each webhook's deliveries."""
+        stats = self.detector.stats
+        kinds = ", ".join(f"{kind} {n}" for kind, n in stats.fired.items()) or "none"
+        held = f"; {stats.cooled} held back by the cooldown" if stats.cooled else ""
+        lines = [f"alerts: {self.alerts} ({kinds}){held}"]
+        if self.dropped_batches:
+            lines.append(f"alerts: the detector skipped {self.dropped_batches} batches")
+        for target in self.targets:
+            s = target.sender.stats
+            lines.append(f"  {target.format} webhook {target.sender.name}: {s.sent} sent, "
+                         f"{s.retries} retries, {s.dropped} dropped, {s.failed} failed")  # fmt: skip
+        return "\n".join(lines)
+
     def _run(self) -> None:
         while True:
             with self._cond:

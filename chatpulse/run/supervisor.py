@@ -97,6 +97,8 @@ async def run_pipeline(
         started = time.monotonic()
         with dashboard_note(folder_of(settings.store.dsn), url_of(sock) if sock is not None else None):
             await supervise(runner, store, settings, sock, duration, control, metrics)
+        if alerts is not None:
+            Console(stderr=True).print(escape(alerts.report()), highlight=False)
         from chatpulse.run.silence import silence_error
 
         # The source's count comes first in the status totals of either runner.

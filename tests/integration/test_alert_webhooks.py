@@ -124,6 +124,8 @@ def test_a_failing_webhook_is_retried_until_it_takes_the_alerts(story: Path, tmp
     assert done.returncode == 0, done.stderr
     assert [kind for kind, _ in _kinds(bodies)] == ["hype", "mood_drop", "chat_stopped"]
     assert len(hook.requests) == 5  # two 500s, then each alert once
+    assert "alerts: 3 (hype 1, mood_drop 1, chat_stopped 1)" in done.stderr
+    assert "3 sent, 2 retries, 0 dropped, 0 failed" in done.stderr
     assert SECRET not in done.stderr
 
 
