@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import click
 
@@ -11,6 +12,7 @@ from chatpulse.cli._kafka_options import kafka_overrides, kafka_service_options
 from chatpulse.cli.options import channel_list, live_chat_options
 from chatpulse.config import load_settings
 from chatpulse.services.ingest import run_ingest
+from chatpulse.services.runtime import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -82,4 +84,6 @@ def command(
         synthetic=synthetic,
         synthetic_rate=synthetic_rate,
     )
-    asyncio.run(run_ingest(settings, source, duration, metrics_host, metrics_port))
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        asyncio.run(run_ingest(settings, source, duration, metrics_host, metrics_port, stop=stop))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import threading
 
 from chatpulse.config import Settings
@@ -137,9 +136,11 @@ async def run_ingest(
     duration: float | None = None,
     metrics_host: str = "127.0.0.1",
     metrics_port: int | None = None,
+    stop: threading.Event | None = None,
 ) -> IngestService:
-    """Run :class:`IngestService` until the source ends, ``duration`` passes or a signal arrives."""
-
+    """Run :class:`IngestService` until the source ends, ``duration`` passes or ``stop`` is set
+    (``chatpulse ingest`` sets it on SIGINT/SIGTERM through
+    :func:`~chatpulse.services.runtime.stop_on_signals`, as ``enrich`` and ``sink`` do)."""
     config = client_config(settings.kafka)
     producer, lock = open_producer(settings.kafka, config, "ingest")
     try:
@@ -162,12 +163,8 @@ async def run_ingest(
             lambda: stage_status("ingest", service.snapshot()), plain_every_s=STATUS_INTERVAL_S
         )
         loop = asyncio.get_running_loop()
-        # Signals reach only the main thread (tests and benchmarks run ingest on others).
-        on_main = threading.current_thread() is threading.main_thread()
-        signals = (signal.SIGINT, signal.SIGTERM) if on_main else ()
-        for sig in signals:
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
         timer = loop.call_later(duration, lambda: asyncio.ensure_future(service.stop())) if duration else None
+        watcher = asyncio.create_task(_stop_when_set(stop, service)) if stop is not None else None
         ticker = asyncio.create_task(_tick(status))
         try:
             await service.run()
@@ -175,8 +172,8 @@ async def run_ingest(
             ticker.cancel()
             if timer is not None:
                 timer.cancel()
-            for sig in signals:
-                loop.remove_signal_handler(sig)
+            if watcher is not None:
+                watcher.cancel()
             status.final()
             if server is not None:
                 server.stop()
@@ -190,3 +187,9 @@ async def _tick(status: StatusLine) -> None:
     while True:
         await asyncio.sleep(0.5)
         status.tick()
+
+
+async def _stop_when_set(stop: threading.Event, service: IngestService) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    await service.stop()
