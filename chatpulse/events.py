@@ -53,6 +53,9 @@ class Sentiment:
     score: float  # in [-1, 1]
     confidence: float  # in [0, 1]
     model: str  # "<name>@<version>"
+    # ISO 639-1 code of a message the analyzer found not to be English (it then says neutral with
+    # a guess's confidence instead of reading it by English rules); None: English or unknown.
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ The rules give a compound score; the layer combines it with the message's tokens
 ``confidence`` its probability, ``score`` P(positive) - P(negative). ``learned=False`` keeps the
 rules alone (version 1: label by VADER's thresholds on the compound score).
 
+A message the language gate (:mod:`language`) finds not to be English is not read by English
+rules: it gets ``lang``, label neutral, score 0 and confidence 1/3 (a guess among three classes).
+
 Chat repeats itself (emote spam, copypasta, "W", "LUL"), so verdicts are cached by message
 text (and emote-span names, which can change how a token is read). The cache is bounded: when
 full, the oldest entries go first.
@@ -21,10 +24,13 @@ from chatpulse.events import Sentiment
 from chatpulse.sentiment.base import MessageLike, clean_text, sentiment_for_score
 from chatpulse.sentiment.chat_features import ChatFeatures
 from chatpulse.sentiment.chat_model import CLASSES, ChatModel, load_chat_model
+from chatpulse.sentiment.english import COMMON_WORDS
+from chatpulse.sentiment.language import LanguageGate
 from chatpulse.sentiment.twitch_lexicon import load_twitch_lexicon
 from chatpulse.sentiment.vader_rules import RuleScorer
 
 DEFAULT_CACHE_SIZE: Final = 100_000
+NON_ENGLISH_CONFIDENCE: Final = round(1 / 3, 4)
 
 
 class LexiconAnalyzer:
@@ -32,7 +38,8 @@ class LexiconAnalyzer:
 
     ``lexicon_path`` replaces the shipped Twitch lexicon (same TSV format); a malformed file
     raises :class:`~chatpulse.errors.ModelError` here, never during ``analyze``. ``model``
-    replaces the shipped learned layer; ``learned=False`` uses the rules alone.
+    replaces the shipped learned layer; ``learned=False`` uses the rules alone;
+    ``detect_language=False`` reads every message as English.
     ``cache_size=0`` turns caching off.
     """
 
@@ -45,11 +52,15 @@ class LexiconAnalyzer:
         *,
         learned: bool = True,
         model: ChatModel | None = None,
+        detect_language: bool = True,
     ) -> None:
         lexicon = load_twitch_lexicon(lexicon_path)
         self._scorer = RuleScorer(lexicon)
-        self._features = ChatFeatures(frozenset(lexicon.emotes) | lexicon.sarcasm)
+        known = frozenset(lexicon.emotes) | lexicon.sarcasm
+        self._features = ChatFeatures(known)
         self._model = (model or load_chat_model()) if learned else None
+        english = self._scorer.vader_words | COMMON_WORDS
+        self._language = LanguageGate(english, known) if detect_language else None
         # bump when the rules, the shipped lexicon or the shipped layer change verdicts
         self.version = "2" if learned else "1"
         self._cache: dict[object, Sentiment] = {}
@@ -59,6 +70,11 @@ class LexiconAnalyzer:
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    @property
+    def language_gate(self) -> LanguageGate | None:
+        """What decides which messages are not English (None with ``detect_language=False``)."""
+        return self._language
 
     def analyze(self, batch: Sequence[MessageLike]) -> list[Sentiment]:
         cache = self._cache
@@ -88,8 +104,14 @@ class LexiconAnalyzer:
         self._cache.clear()
         self._scorer.clear_caches()
         self._features.clear_caches()
+        if self._language is not None:
+            self._language.clear_caches()
 
     def _verdict(self, text: str, names: frozenset[str]) -> Sentiment:
+        if self._language is not None:
+            lang = self._language.language(clean_text(text), names)
+            if lang is not None:
+                return Sentiment("neutral", 0.0, NON_ENGLISH_CONFIDENCE, self._model_id, lang)
         compound = self._scorer.compound(text, names)
         if self._model is None:
             return sentiment_for_score(compound, self._model_id)

@@ -147,6 +147,7 @@ class RuleScorer:
     def __init__(self, twitch: TwitchLexicon | None = None) -> None:
         self._twitch = twitch
         vader = vader_lexicon()
+        self.vader_words = frozenset(vader)  # English words VADER scores (the language gate reads them)
         descriptions = vader_emoji_descriptions()
         self._descriptions = descriptions
         self._boosters: dict[str, float] = dict(BOOSTER_DICT)
