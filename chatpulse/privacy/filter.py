@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Sequence
+from typing import Final, TypeVar
 
 from chatpulse.config import PrivacySettings
 from chatpulse.events import (
@@ -34,7 +34,10 @@ from chatpulse.events import (
 )
 from chatpulse.privacy.optout import OptOutList, OptOutWatcher
 from chatpulse.privacy.pseudonym import IDENTITY_PARAM, Pseudonymiser
+from chatpulse.wire_views import RecordView
 
+_MESSAGE_KINDS: Final = frozenset({"message", "whisper"})
+_Record = TypeVar("_Record", bound="ChatEvent | RecordView")
 _RECIPIENT: Final = ("recipient-user-name", "recipient-id")  # a gift's recipient (params)
 
 
@@ -128,3 +131,46 @@ class PrivacyFilter:
             self.withheld_events += 1
             return None
         return event
+
+
+class StoredMessageGuard:
+    """The Kafka sink's last check: chat messages of users on the opt-out list are not stored.
+
+    Ingest withholds them already; this covers what was in the topics before a user was added
+    (``chatpulse forget`` while a sink lags behind): without it, the sink would store again what
+    ``forget`` just deleted. Records are events or the sink's wire views, already pseudonymised
+    under ``hash_users``: the list's entries are compared in the same form."""
+
+    def __init__(self, optout: OptOutWatcher, pseudonymiser: Pseudonymiser | None = None) -> None:
+        self._optout = optout
+        self._pseudonymiser = pseudonymiser
+        self._list: OptOutList | None = None
+        self._stored_form: OptOutList = OptOutList()
+        self.withheld = 0
+
+    @classmethod
+    def from_settings(cls, settings: PrivacySettings) -> StoredMessageGuard:
+        key = settings.hash_key.get_secret_value().encode() if settings.hash_key is not None else b""
+        return cls(OptOutWatcher(settings.opt_out), Pseudonymiser(key) if settings.hash_users else None)
+
+    def _current(self) -> OptOutList:
+        current = self._optout.current()
+        if current is not self._list:
+            self._list, hasher = current, self._pseudonymiser
+            if hasher is None:
+                self._stored_form = current
+            else:  # an entry may be a login or an id: both stored forms
+                forms = {hasher.login(e) for e in current.entries}
+                forms |= {hasher.user_id(e) or "" for e in current.entries if e.isdigit()}
+                self._stored_form = OptOutList(frozenset(forms))
+        return self._stored_form
+
+    def keep(self, records: Sequence[_Record]) -> Sequence[_Record]:
+        """``records`` without the chat messages of opted-out users (the same list when none)."""
+        optout = self._current()
+        if not optout:
+            return records
+        kept = [r for r in records if r.kind not in _MESSAGE_KINDS or not optout.matches(
+            getattr(r, "user_login", None), getattr(r, "user_id", None))]  # fmt: skip
+        self.withheld += len(records) - len(kept)
+        return kept if len(kept) < len(records) else records

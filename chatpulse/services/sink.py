@@ -20,6 +20,7 @@ from chatpulse.config import Settings
 from chatpulse.errors import WireFormatError
 from chatpulse.events import ChatEvent
 from chatpulse.metrics import StageMetrics
+from chatpulse.privacy.filter import StoredMessageGuard
 from chatpulse.services.gc_tuning import with_gc_tuning
 from chatpulse.services.runtime import STATUS_INTERVAL_S, ConsumerService, latencies_s, run_consumer_service
 from chatpulse.sources.base import now_ms
@@ -65,8 +66,11 @@ class SinkStage:
     Chat messages are read as :class:`~chatpulse.wire_views.MessageView` (what the store keeps
     of them) and laid out as rows without becoming events; other records are decoded in full."""
 
-    def __init__(self, sink: Sink, metrics: StageMetrics) -> None:
+    def __init__(self, sink: Sink, metrics: StageMetrics, guard: StoredMessageGuard | None = None) -> None:
+        """``guard``: drops chat messages of users on the opt-out list that were in the topic
+        before they were added (ingest withholds the rest)."""
         self.sink = sink
+        self.guard = guard
         self.metrics = metrics
         self.stored = 0  # events made durable (stored or spooled, duplicates included)
         self._taken = 0
@@ -80,6 +84,8 @@ class SinkStage:
         return decode_stored(value)
 
     def process(self, records: Sequence[MessageView | ChatEvent], values: Sequence[bytes]) -> None:
+        if self.guard is not None:
+            records = self.guard.keep(records)
         try:
             batch = store_rows(records)
             references: list[int] = []
@@ -161,7 +167,7 @@ def _run_sink_stage(
     tune_gc: bool,
 ) -> ConsumerService | None:
     def make_handler(producer: EventProducer, metrics: StageMetrics) -> SinkStage:
-        return SinkStage(sink, metrics)
+        return SinkStage(sink, metrics, StoredMessageGuard.from_settings(settings.privacy))
 
     return run_consumer_service(
         "sink",

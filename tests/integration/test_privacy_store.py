@@ -217,3 +217,48 @@ def test_the_kafka_path_withholds_opted_out_users(
     assert _rows_naming(kafka_store, busiest["user_login"], busiest["id"]) == {}
     total = "SELECT count() AS n FROM chat_messages FINAL"
     assert _query(kafka_store, total)[0]["n"] == _query(plain, total)[0]["n"] - busiest["n"]
+
+
+def test_the_kafka_sink_does_not_store_what_was_queued_before_an_opt_out(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Records of a user already in the enriched topic when `forget` opts them out (a sink that
+    lags) must not be stored again: the sink stage checks the list too."""
+    from chatpulse.config import PrivacySettings
+    from chatpulse.irc.twitch import parse_line
+    from chatpulse.metrics import StageMetrics, StageSnapshot
+    from chatpulse.privacy.filter import StoredMessageGuard
+    from chatpulse.services.sink import SinkStage, decode_stored
+    from chatpulse.sources.replay import iter_lines
+    from chatpulse.store.sink import ClickHouseSink
+    from chatpulse.wire import dumps_bytes
+
+    values = [
+        dumps_bytes(parse_line(line, 1, "replay"))
+        for line in iter_lines(shared_data / "replay" / CAPTURES[1])
+    ]
+    records = [decode_stored(value) for value in values]
+    logins = [getattr(r, "user_login", "") for r in records if r.kind == "message"]
+    busiest = max(set(logins), key=logins.count)
+    optout = tmp_path / "opt-out.txt"
+    optout.write_text(f"{busiest}\n")  # what `forget` wrote while these records waited in the topic
+
+    store = open_store(StoreSettings(dsn=f"chdb://{tmp_path / 'store'}"))
+    try:
+        store.migrate()
+        sink = ClickHouseSink(store, spool_dir=tmp_path / "spool")
+        guard = StoredMessageGuard.from_settings(PrivacySettings(opt_out=optout))
+        stage = SinkStage(sink, StageMetrics("sink", StageSnapshot), guard)
+        stage.process(records, values)
+        assert stage.make_durable()
+        sink.close()
+        stored = store.query(
+            "SELECT uniqExact(id) AS n, groupUniqArray(user_login) AS who FROM chat_messages"
+        )[0]
+        emotes = store.query(
+            "SELECT count() AS n FROM chat_emotes WHERE user_login = {l:String}", {"l": busiest}
+        )
+    finally:
+        store.close()
+    assert busiest not in stored["who"] and emotes[0]["n"] == 0
+    assert stored["n"] == len(logins) - logins.count(busiest) and guard.withheld == logins.count(busiest)
