@@ -17,7 +17,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -30,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from chatpulse.alerts.urls import check_url
 from chatpulse.dotenv_file import read_env_file
 from chatpulse.errors import ConfigError
 from chatpulse.textfile import read_text
@@ -113,14 +113,9 @@ class WebhookSettings(_Section):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: SecretStr) -> SecretStr:
-        # The message never quotes the URL: it is a credential.
-        try:
-            parts = urlsplit(url.get_secret_value())
-            parts.port  # noqa: B018 - raises ValueError for a bad port
-        except ValueError:
-            raise ValueError("not a valid URL") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
+        problem = check_url(url.get_secret_value())  # never quotes the URL: it is a credential
+        if problem is not None:
+            raise ValueError(problem)
         return url
 
 

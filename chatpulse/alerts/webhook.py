@@ -22,37 +22,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
 
+from chatpulse.alerts.urls import redact
 from chatpulse.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
 
-USER_AGENT: Final = "ChatPulse-alerts (+https://github.com/chatpulse)"
+USER_AGENT: Final = "ChatPulse-alerts"
 _RETRIED_STATUS: Final = frozenset({408, 425, 429})
-
-
-def redact(url: str) -> str:
-    """``https://discord.com/…``: the URL without its path, query or user info (the secret parts)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<webhook>"
-    return f"{parts.scheme or '?'}://{host}{port}/…"
-
-
-def check_url(url: str) -> str | None:
-    """Why ``url`` cannot be a webhook (never quoting it), or None when it can."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return "not a valid URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL with a host"
-    return None
 
 
 @dataclass(slots=True)

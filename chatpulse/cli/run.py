@@ -50,7 +50,7 @@ def _choose_source(
 
 def _webhook_urls(urls: Sequence[str]) -> tuple[str, ...] | None:
     """``--alert-webhook`` values, checked here to name the flag (never the URL's secret path)."""
-    from chatpulse.alerts.webhook import check_url, redact
+    from chatpulse.alerts.urls import check_url, redact
 
     for url in urls:
         problem = check_url(url)

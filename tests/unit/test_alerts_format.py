@@ -10,7 +10,7 @@ import pytest
 
 from chatpulse.alerts.detect import Alert, VodRef
 from chatpulse.alerts.format import default_format, render, summary
-from chatpulse.alerts.webhook import check_url, redact
+from chatpulse.alerts.urls import check_url, redact
 from chatpulse.config import load_settings
 from chatpulse.errors import ConfigError
 
