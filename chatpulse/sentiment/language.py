@@ -51,9 +51,11 @@ class LanguageGate:
             raise ModelError("language identification needs lingua: pip install lingua-language-detector")
         self._english = frozenset(w.lower() for w in english)
         self._emotes = frozenset(emotes)
-        self._foreign: dict[str, frozenset[str]] = {
-            code: frozenset(words.split()) - self._english for code, words in FOREIGN_WORDS.items()
-        }
+        # word -> the languages whose common words include it (never English words)
+        self._foreign: dict[str, tuple[str, ...]] = {}
+        for code, words in FOREIGN_WORDS.items():
+            for word in frozenset(words.split()) - self._english:
+                self._foreign[word] = (*self._foreign.get(word, ()), code)
         self._detectors: dict[frozenset[str], LanguageDetector] = {}
         self._words: dict[str, _Word | None] = {}
 
@@ -77,8 +79,7 @@ class LanguageGate:
             stripped = word.strip(_STRIP)
             if len(stripped) >= 2 and stripped.replace("'", "").isalpha():
                 lower = stripped.lower()
-                foreign = tuple(code for code, common in self._foreign.items() if lower in common)
-                info = (lower, lower in self._english, _non_latin(lower), foreign)
+                info = (lower, lower in self._english, _non_latin(lower), self._foreign.get(lower, ()))
         self._words[word] = info
         return info
 
@@ -113,8 +114,22 @@ class LanguageGate:
         found = frozenset(code for code, n in hits.items() if n > english)
         return found or None
 
+    def _maybe_foreign(self, text: str, emote_names: frozenset[str]) -> bool:
+        """The fast path most chat takes: no word of another language's lists, no non-Latin
+        script -> English (or emotes), decided in one pass over cached words."""
+        cache = self._words
+        for word in text.split():
+            info = cache.get(word, _UNSEEN)
+            if info is _UNSEEN:
+                info = self._word(word)
+            if info is not None and (info[2] or info[3]) and word not in emote_names:
+                return True
+        return False
+
     def language(self, text: str, emote_names: frozenset[str] = frozenset()) -> str | None:
         """The message's language when it is not English (and the identifier agrees), else None."""
+        if not self._maybe_foreign(text, emote_names):
+            return None
         infos = self._infos(text, emote_names)
         allowed = self._candidates(infos)
         if allowed is None:
