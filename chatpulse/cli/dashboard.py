@@ -64,6 +64,7 @@ async def _serve(
 ) -> None:
     from chatpulse.dashboard.app import create_app
     from chatpulse.dashboard.server import bind, make_server, serve, url_of
+    from chatpulse.store.chdb_folder import dashboard_note, folder_of
     from chatpulse.store.existing import open_existing_store
 
     store = open_existing_store(store_settings)  # before binding: a wrong --store creates nothing
@@ -84,7 +85,9 @@ async def _serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.shutdown_soon)
         Console(stderr=True).print(f"[bold]ChatPulse dashboard:[/bold] {url_of(sock)}  (Ctrl-C to stop)")
-        await serve(server, sock)
+        # A command refused this chDB folder while we hold it points its user here.
+        with dashboard_note(folder_of(store_settings.dsn), url_of(sock)):
+            await serve(server, sock)
     finally:
         if metrics is not None:
             metrics.server.stop()

@@ -86,21 +86,22 @@ def held_error(folder: Path, shown: str, pid: int) -> StoreError:
     command = _command_of(pid)
     who = f"`{command}` (pid {pid})" if command else f"process {pid}" if pid else "another process"
     url = _dashboard_of(folder, pid)
-    instead = (
-        f"open the dashboard it serves at {url} instead"
-        if url
-        else "open the dashboard that `chatpulse run` serves instead (the address it printed)"
-    )
+    if url:
+        instead = f"open the dashboard it serves at {url} instead, or stop it first"
+    elif command.startswith(("chatpulse run", "chatpulse dashboard")):
+        instead = "open the dashboard it serves instead (the address it printed), or stop it first"
+    else:
+        instead = "wait until it ends, or stop it first"
     return StoreError(
-        f"the chDB folder {shown} is in use by {who}; a chDB folder belongs to one process: {instead}, "
-        "or stop that process first"
+        f"the chDB folder {shown} is in use by {who}; a chDB folder belongs to one process: {instead}"
     )
 
 
 @contextlib.contextmanager
 def dashboard_note(folder: Path | None, url: str | None) -> Iterator[None]:
-    """While the block runs, ``folder`` says which dashboard serves it (``run`` holds the folder
-    and serves the dashboard; a second command refused the folder points the user there)."""
+    """While the block runs, ``folder`` says which dashboard serves it (``run`` or ``dashboard``
+    holds the folder and serves the dashboard; a second command refused the folder points the
+    user there)."""
     if folder is None or url is None:
         yield
         return

@@ -98,3 +98,49 @@ def test_a_store_held_by_a_run_names_the_process_and_its_dashboard(tmp_path: Pat
         tmp_path, "query", "SELECT count() AS n FROM chat_messages", "--store", f"chdb://{store}"
     )
     assert result.returncode == 0, result.stderr  # free again: the store opens
+
+
+def test_a_store_held_by_a_dashboard_points_to_that_dashboard(tmp_path: Path) -> None:
+    store = f"chdb://{tmp_path / 'db'}"
+    assert chatpulse(tmp_path, "db", "migrate", "--store", store).returncode == 0
+    with subprocess.Popen(
+        [sys.executable, "-m", "chatpulse", "dashboard", "--port", "0", "--store", store],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    ) as dashboard:  # fmt: skip
+        try:
+            note = tmp_path / "db" / "chatpulse-dashboard"
+            deadline = time.monotonic() + 60
+            while not note.exists():
+                assert dashboard.poll() is None and time.monotonic() < deadline, "dashboard did not start"
+                time.sleep(0.2)
+            url = note.read_text().split()[1]
+            line = one_line(chatpulse(tmp_path, "report", "--channel", "xqcow", "--store", store), 1)
+            assert "is in use by `chatpulse dashboard --port 0 --store chdb://" in line
+            assert f"` (pid {dashboard.pid});" in line
+            assert line.endswith(f"open the dashboard it serves at {url} instead, or stop it first")
+        finally:
+            dashboard.send_signal(signal.SIGINT)
+            dashboard.communicate(timeout=60)
+
+
+def test_a_store_held_by_another_program_says_to_wait(tmp_path: Path) -> None:
+    holder = (
+        "import sys, time\n"
+        "from chatpulse.config import StoreSettings\n"
+        "from chatpulse.store import open_store\n"
+        "store = open_store(StoreSettings(dsn=sys.argv[1]))\n"
+        "store.migrate()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    store = f"chdb://{tmp_path / 'db'}"
+    with subprocess.Popen(
+        [sys.executable, "-c", holder, store], stdout=subprocess.PIPE, text=True
+    ) as program:
+        try:
+            assert program.stdout is not None and program.stdout.readline().strip() == "ready"
+            line = one_line(chatpulse(tmp_path, "query", "SELECT 1", "--store", store), 1)
+            assert f"is in use by process {program.pid};" in line
+            assert line.endswith("wait until it ends, or stop it first")
+        finally:
+            program.kill()
