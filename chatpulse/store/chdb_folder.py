@@ -142,6 +142,16 @@ def clean_native_error(text: str) -> str:
     return " ".join(text.split()).rstrip(" ,.") or "chDB gave no reason"
 
 
+def native_reason(exception_text: str, printed: str) -> str:
+    """Why chDB could not open a folder, in one line: the first ClickHouse error it printed on
+    stderr (its exception may say only "Error initializing EmbeddedServer: ."), else the
+    exception's own cause."""
+    for line in printed.splitlines():
+        if "DB::Exception" in line or line.startswith("Code:"):
+            return clean_native_error(line)
+    return clean_native_error(exception_text)
+
+
 @contextlib.contextmanager
 def native_stderr_captured() -> Iterator[list[str]]:
     """Run a block with file descriptor 2 pointed at a temporary file (what native code prints

@@ -30,9 +30,9 @@ import pyarrow as pa
 
 from chatpulse.errors import StoreDataError, StoreError
 from chatpulse.store.chdb_folder import (
-    clean_native_error,
     held_error,
     holder,
+    native_reason,
     native_stderr_captured,
     prepare_folder,
 )
@@ -168,25 +168,28 @@ class ChdbStore:
             pid = holder(folder)
             if pid is not None:
                 raise held_error(folder, target.path, pid)
+        printed: list[str] = []
         try:
             open_session: Any = session.Session
             # Native code prints some failures onto stderr itself: captured, the message says it.
-            with native_stderr_captured():
+            with native_stderr_captured() as printed:
                 self._session: Any = open_session(None if folder is None else str(folder))
         except Exception as exc:  # chDB raises RuntimeError subclasses with ClickHouse's message
-            if "already initialized with path" in str(exc):
+            # The exception may say only "Error initializing EmbeddedServer: ." while the cause
+            # (e.g. "Cannot lock file .../status") went to the captured stderr.
+            said = f"{exc} {' '.join(printed)}"
+            if "already initialized with path" in said:
                 raise StoreError(
                     f"cannot open chDB data folder {target.path}: this process already has another "
                     "chDB folder open (chDB allows one per process; close the other store first)"
                 ) from None
-            if "lock" in str(exc).lower():
+            if "cannot lock file" in said.lower():
                 raise StoreError(
                     f"chDB data folder {target.path} is in use by another process "
                     "(a chDB folder belongs to one process; stop the other one or use another folder)"
                 ) from None
-            raise StoreError(
-                f"cannot open chDB data folder {target.path}: {clean_native_error(str(exc))}"
-            ) from None
+            reason = native_reason(str(exc), " ".join(printed))
+            raise StoreError(f"cannot open chDB data folder {target.path}: {reason}") from None
 
     def migrate(self) -> int:
         return migrate(self, self._ttl_days)
