@@ -28,7 +28,10 @@ FILE_AS_FOLDER = (
     "(.cold) @ 0x0000000000030434\n1. ? @ 0x000000002061bd19\n"
 )
 # What it raised, and printed on stderr, for a folder another process holds.
-LOCKED = "Failed to create connection: Code: 36. DB::Exception: Error initializing EmbeddedServer: . (BAD_ARGUMENTS)"
+LOCKED = (
+    "Failed to create connection: Code: 36. DB::Exception: "
+    "Error initializing EmbeddedServer: . (BAD_ARGUMENTS)"
+)
 LOCKED_PRINTED = (
     "Code: 76. DB::Exception: Cannot lock file /tmp/x/status. Another server instance in same "
     "directory is already running. (CANNOT_OPEN_FILE)\n"
