@@ -40,24 +40,24 @@ lint: install ## ruff + mypy --strict
 browser: ## Debian's headless Chromium for the dashboard browser test (installed when missing)
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
-# The test broker is stopped afterwards, pass or fail, so its port is free for the next run
-# (a broker another checkout left on it would make that run's kafka-up fail).
+# The tests get a broker of their own on free ports (with-broker.sh), stopped afterwards, pass or
+# fail, so a broker on 9092/9093 (this checkout's or another one's) never gets in the way.
 .PHONY: test
 test: install browser ## From a fresh clone: install, lint, type check, run every test (unit + integration)
 	$(MAKE) lint
-	$(MAKE) kafka-up
-	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) $(BIN)/pytest -q tests; \
-		status=$$?; $(MAKE) kafka-down; exit $$status
+	PYTHON=$(BIN)/python deploy/kafka/with-broker.sh $(BIN)/pytest -q tests
 
 KAFKA_PORT ?= 9092
 KAFKA_CONTROLLER_PORT ?= 9093
 
 .PHONY: kafka-up
-kafka-up: ## Start the local Kafka 4 broker (KRaft, 127.0.0.1:$KAFKA_PORT; fetches jars with mvn once)
+kafka-up: ## Start a local Kafka 4 broker (KRaft, 127.0.0.1:$KAFKA_PORT, controller $KAFKA_CONTROLLER_PORT; jars via mvn once)
 	KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT) deploy/kafka/kafka-up.sh
 
+# KAFKA_PORT reaches kafka-down.sh only when given (command line or environment): without it,
+# every broker this checkout started is stopped.
 .PHONY: kafka-down
-kafka-down: ## Stop the local Kafka broker (data stays in deploy/kafka/run)
+kafka-down: ## Stop the local Kafka brokers (KAFKA_PORT=N: only that one; data stays in deploy/kafka/run/N)
 	deploy/kafka/kafka-down.sh
 
 .PHONY: test-unit

@@ -10,9 +10,9 @@
    (consumers' first fetch, the first flush) is left out; the rate from the first line read is
    reported beside it. Target: sustained >= 30k msgs/s.
 
-The broker: ``--opt bootstrap=HOST:PORT``, else ``KAFKA_BOOTSTRAP_SERVERS``, else the one
-``deploy/kafka/kafka-up.sh`` starts. Options: ``events`` (end-to-end count),
-``produce_events``, ``enrich_workers``.
+The broker: ``--opt bootstrap=HOST:PORT``, else ``KAFKA_BOOTSTRAP_SERVERS``, else a private one
+``deploy/kafka/kafka-up.sh`` starts on free ports for this bench and stops after it. Options:
+``events`` (end-to-end count), ``produce_events``, ``enrich_workers``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ import contextlib
 import multiprocessing
 import os
 import re
-import subprocess
 import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,10 +35,10 @@ from confluent_kafka.admin import AdminClient
 
 from chatpulse.bench import BenchOptions, Measurement
 from chatpulse.config import KafkaSettings, SentimentSettings, Settings, StoreSettings
-from chatpulse.errors import ConfigError
 from chatpulse.irc.twitch import parse_line
 from chatpulse.sources.base import RawLine, SourceItem, now_ms
 from chatpulse.sources.replay import iter_lines
+from chatpulse.testing.kafka_broker import running_broker
 from chatpulse.transport.kafka import client_config, ensure_topics, event_record
 from chatpulse.transport.producer import PRODUCER_DEFAULTS, EventProducer
 from chatpulse.transport.spool import RecordSpool, SpooledRecord
@@ -47,19 +46,20 @@ from chatpulse.transport.topics import Topics
 
 PRODUCE_TARGET: Final = 0.7
 E2E_TARGET: Final = 30_000
-_KAFKA_UP: Final = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "kafka-up.sh"
 _ID = re.compile(r"(^@|;)id=([^;]*)")
 _SENT = re.compile(r"(^@|;)tmi-sent-ts=(\d+)")
 
 
-def _bootstrap(options: BenchOptions) -> str:
+@contextlib.contextmanager
+def _bootstrap(options: BenchOptions, folder: Path) -> Iterator[str]:
+    """The broker to measure: the one given, else a private one on free ports in ``folder``,
+    stopped when the bench ends (also when it fails)."""
     given = options.extra.get("bootstrap") or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if given:
-        return given
-    if not _KAFKA_UP.is_file():
-        raise ConfigError("bench kafka: set KAFKA_BOOTSTRAP_SERVERS (deploy/kafka/kafka-up.sh not found)")
-    subprocess.run([str(_KAFKA_UP)], check=True, timeout=300)  # noqa: S603 - our own script
-    return "127.0.0.1:9092"
+        yield given
+        return
+    with running_broker(folder) as broker:
+        yield broker.bootstrap
 
 
 def _settings(bootstrap: str, folder: Path) -> Settings:
@@ -286,13 +286,15 @@ def _metrics_up(port: int) -> bool:
 
 
 def run(options: BenchOptions) -> list[Measurement]:
-    bootstrap = _bootstrap(options)
     capture = options.shared_data / "replay" / "xqcow-2019-09-15.irc.gz"
     lines = list(iter_lines(capture))
     produce_events = int(options.extra.get("produce_events", 20_000 if options.quick else 100_000))
     events = int(options.extra.get("events", 50_000 if options.quick else 300_000))
     workers = int(options.extra.get("enrich_workers", 1))
-    with tempfile.TemporaryDirectory(prefix="chatpulse-bench-kafka-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="chatpulse-bench-kafka-") as tmp,
+        _bootstrap(options, Path(tmp) / "broker") as bootstrap,
+    ):
         folder = Path(tmp)
         produce, end_to_end = _settings(bootstrap, folder), _settings(bootstrap, folder / "e2e")
         try:

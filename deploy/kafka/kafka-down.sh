@@ -1,34 +1,53 @@
 #!/usr/bin/env bash
-# Stop the local broker started by kafka-up.sh (same KAFKA_RUN_DIR). Idempotent: nothing running
-# is not an error. SIGTERM first (Kafka shuts down cleanly and flushes), SIGKILL after
-# KAFKA_STOP_TIMEOUT seconds (default 30). Data stays in $KAFKA_RUN_DIR/data; remove the folder
-# to start from scratch.
+# Stop local brokers started by kafka-up.sh. Which ones: the broker of KAFKA_RUN_DIR when set,
+# else the one on KAFKA_PORT (run folder $KAFKA_RUN_ROOT/<port>, default deploy/kafka/run/<port>),
+# else every broker this checkout started (every run folder under $KAFKA_RUN_ROOT).
+# Idempotent: nothing running is not an error. SIGTERM first (Kafka shuts down cleanly and
+# flushes), SIGKILL after KAFKA_STOP_TIMEOUT seconds (default 30); it returns once the process is
+# gone. A pid file whose process is not that folder's broker is removed, the process left alone.
+# Data stays in the run folder's data/; remove the folder to start from scratch.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-RUN_DIR="${KAFKA_RUN_DIR:-$HERE/run}"
-STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
-PID_FILE="$RUN_DIR/kafka.pid"
+# shellcheck source=deploy/kafka/broker-lib.sh
+source "$HERE/broker-lib.sh"
 
-if [[ ! -f "$PID_FILE" ]]; then
-    echo "kafka: not running ($RUN_DIR)"
-    exit 0
-fi
-pid="$(cat "$PID_FILE")"
-if ! kill -0 "$pid" 2>/dev/null; then
-    echo "kafka: not running (stale pid file removed)"
-    rm -f "$PID_FILE"
-    exit 0
-fi
-kill -TERM "$pid"
-deadline=$((SECONDS + STOP_TIMEOUT))
-while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-        echo "kafka: still running after ${STOP_TIMEOUT}s, sending SIGKILL" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-        break
+STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+RUN_ROOT="${KAFKA_RUN_ROOT:-$HERE/run}"
+
+if [[ -n "${KAFKA_RUN_DIR:-}" ]]; then
+    folders=("$KAFKA_RUN_DIR")
+elif [[ -n "${KAFKA_PORT:-}" ]]; then
+    if ! valid_port "$KAFKA_PORT"; then
+        echo "kafka: KAFKA_PORT=$KAFKA_PORT is not a port number (1-65535)" >&2
+        exit 2
     fi
-    sleep 0.2
+    folders=("$RUN_ROOT/$KAFKA_PORT")
+else
+    # Every run folder, and run/ itself: brokers started before run folders were keyed by port.
+    folders=("$RUN_ROOT" "$RUN_ROOT"/*/)
+fi
+
+stopped=0
+for folder in "${folders[@]}"; do
+    [[ -f "$folder/kafka.pid" ]] || continue
+    folder="$(cd "$folder" && pwd)"
+    pid="$(cat "$folder/kafka.pid")"
+    if broker_alive "$folder"; then
+        port="$(configured_port "$folder/server.properties")"
+        stop_broker "$pid" "$STOP_TIMEOUT"
+        echo "kafka: stopped the broker on port ${port:-?} (pid $pid, $folder)"
+        stopped=$((stopped + 1))
+    else
+        echo "kafka: no broker running in $folder (stale pid file removed)"
+    fi
+    rm -f "$folder/kafka.pid"
 done
-rm -f "$PID_FILE"
-echo "kafka: stopped (pid $pid)"
+
+if ((stopped == 0)); then
+    where="${KAFKA_RUN_DIR:-${KAFKA_PORT:+on port $KAFKA_PORT}}"
+    echo "kafka: no broker of this checkout is running${where:+ ($where)}"
+    if [[ -n "${KAFKA_PORT:-}" ]] && port_open "$KAFKA_PORT"; then
+        echo "kafka: port $KAFKA_PORT is served by a process kafka-up.sh did not start here; left alone" >&2
+    fi
+fi

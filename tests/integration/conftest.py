@@ -1,8 +1,9 @@
 """Fixtures for integration tests that need Kafka: a real broker and per-test topics and groups.
 
 The broker is ``KAFKA_BOOTSTRAP_SERVERS`` when set (``make test`` starts one and sets it), else
-the one ``deploy/kafka/kafka-up.sh`` starts on 127.0.0.1:9092. A broker that cannot be started
-fails the tests that need it; it never skips them.
+one this test session starts with ``deploy/kafka/kafka-up.sh`` on free ports in a temporary run
+folder and stops at its end. A broker that cannot be started fails the tests that need it; it
+never skips them.
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from pathlib import Path
 import pytest
 
 from chatpulse.config import KafkaSettings, SentimentSettings, Settings, StoreSettings
-from tests.integration.kafka_broker import default_broker
+from tests.integration.kafka_broker import private_broker
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if configured:
-        return configured
-    broker = default_broker()
+        yield configured
+        return
+    broker = private_broker(tmp_path_factory.mktemp("kafka-broker"))
     try:
-        broker.up()
-    except Exception as exc:  # noqa: BLE001 - report any failure to start as a test failure
-        pytest.fail(f"could not start the local Kafka broker (deploy/kafka/kafka-up.sh): {exc}")
-    return broker.bootstrap
+        try:
+            broker.up()
+        except Exception as exc:  # noqa: BLE001 - report any failure to start as a test failure
+            pytest.fail(f"could not start the local Kafka broker (deploy/kafka/kafka-up.sh): {exc}")
+        yield broker.bootstrap
+    finally:
+        broker.down()
 
 
 def unique_kafka_settings(bootstrap: str, spool_dir: Path, partitions: int = 3) -> KafkaSettings:
