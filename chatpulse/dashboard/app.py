@@ -134,10 +134,11 @@ class DashboardApi:
         }
 
     def overview(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
-        params.known_only(query, frozenset({"channel", "range", "from", "to"}))
+        params.known_only(query, frozenset({"channel", "range", "from", "to", "min_confidence"}))
+        floor = _min_confidence(query)
         scope, resolved = self._scope(query, channel_values)
-        per_channel = queries.totals(self.store, scope) if scope.channels else []
-        overall = queries.overall(self.store, scope) if scope.channels else None
+        per_channel = queries.totals(self.store, scope, floor) if scope.channels else []
+        overall = queries.overall(self.store, scope, floor) if scope.channels else None
         return {
             "window": resolved.as_json(),
             "channels": list(scope.channels),
@@ -146,9 +147,10 @@ class DashboardApi:
         }
 
     def series(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
-        params.known_only(query, frozenset({"channel", "range", "from", "to"}))
+        params.known_only(query, frozenset({"channel", "range", "from", "to", "min_confidence"}))
+        floor = _min_confidence(query)
         scope, resolved = self._scope(query, channel_values)
-        rows = queries.series(self.store, scope, resolved.bucket_s) if scope.channels else []
+        rows = queries.series(self.store, scope, resolved.bucket_s, floor) if scope.channels else []
         return {
             "window": resolved.as_json(),
             "channels": list(scope.channels),
@@ -241,6 +243,12 @@ class DashboardApi:
 
 
 _TOTAL_FIELDS: Final = ("messages", "chatters", "positive", "neutral", "negative", "bits", "deleted")
+
+
+def _min_confidence(query: Mapping[str, str]) -> float:
+    """``min_confidence=0..100`` (percent, default 0): mood figures (positive/neutral/negative,
+    mean score) leave out verdicts the analyzer was less sure of; message counts keep them."""
+    return params.integer(query, "min_confidence", 0, 0, 100) / 100
 
 
 def _totals_json(row: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -33,10 +33,11 @@ class Scope:
 
 TOTALS_SQL: Final = """
 SELECT channel, count() AS messages, uniqExact(user_login) AS chatters,
-       countIf(sentiment_label = 'positive') AS positive,
-       countIf(sentiment_label = 'neutral') AS neutral,
-       countIf(sentiment_label = 'negative') AS negative,
-       avg(sentiment_score) AS mean_score, sum(bits) AS bits, countIf(deleted) AS deleted
+       countIf(sentiment_label = 'positive' AND sentiment_confidence >= {min_confidence:Float32}) AS positive,
+       countIf(sentiment_label = 'neutral' AND sentiment_confidence >= {min_confidence:Float32}) AS neutral,
+       countIf(sentiment_label = 'negative' AND sentiment_confidence >= {min_confidence:Float32}) AS negative,
+       avgIf(sentiment_score, sentiment_confidence >= {min_confidence:Float32}) AS mean_score,
+       sum(bits) AS bits, countIf(deleted) AS deleted
 FROM chat_messages FINAL
 WHERE channel IN {channels:Array(String)}
   AND sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
@@ -47,10 +48,11 @@ ORDER BY messages DESC, channel
 
 OVERALL_SQL: Final = """
 SELECT count() AS messages, uniqExact(user_login) AS chatters,
-       countIf(sentiment_label = 'positive') AS positive,
-       countIf(sentiment_label = 'neutral') AS neutral,
-       countIf(sentiment_label = 'negative') AS negative,
-       avg(sentiment_score) AS mean_score, sum(bits) AS bits, countIf(deleted) AS deleted
+       countIf(sentiment_label = 'positive' AND sentiment_confidence >= {min_confidence:Float32}) AS positive,
+       countIf(sentiment_label = 'neutral' AND sentiment_confidence >= {min_confidence:Float32}) AS neutral,
+       countIf(sentiment_label = 'negative' AND sentiment_confidence >= {min_confidence:Float32}) AS negative,
+       avgIf(sentiment_score, sentiment_confidence >= {min_confidence:Float32}) AS mean_score,
+       sum(bits) AS bits, countIf(deleted) AS deleted
 FROM chat_messages FINAL
 WHERE channel IN {channels:Array(String)}
   AND sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
@@ -62,10 +64,10 @@ SELECT channel,
        toUnixTimestamp(toStartOfInterval(toDateTime(sent_at, 'UTC'), toIntervalSecond({bucket_s:UInt32})))
          * 1000 AS t,
        count() AS messages, uniqExact(user_login) AS chatters,
-       countIf(sentiment_label = 'positive') AS positive,
-       countIf(sentiment_label = 'neutral') AS neutral,
-       countIf(sentiment_label = 'negative') AS negative,
-       avg(sentiment_score) AS mean_score
+       countIf(sentiment_label = 'positive' AND sentiment_confidence >= {min_confidence:Float32}) AS positive,
+       countIf(sentiment_label = 'neutral' AND sentiment_confidence >= {min_confidence:Float32}) AS neutral,
+       countIf(sentiment_label = 'negative' AND sentiment_confidence >= {min_confidence:Float32}) AS negative,
+       avgIf(sentiment_score, sentiment_confidence >= {min_confidence:Float32}) AS mean_score
 FROM chat_messages FINAL
 WHERE channel IN {channels:Array(String)}
   AND sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
@@ -152,20 +154,22 @@ ORDER BY t, id
 """
 
 
-def totals(store: Store, scope: Scope) -> list[dict[str, Any]]:
-    """Per channel: messages, chatters, positive/neutral/negative, mean_score, bits, deleted."""
-    return store.query(TOTALS_SQL, scope.params())
+def totals(store: Store, scope: Scope, min_confidence: float = 0.0) -> list[dict[str, Any]]:
+    """Per channel: messages, chatters, positive/neutral/negative, mean_score, bits, deleted.
+    The sentiment mix and mean leave out verdicts less confident than ``min_confidence``."""
+    return store.query(TOTALS_SQL, scope.params(min_confidence=min_confidence))
 
 
-def overall(store: Store, scope: Scope) -> dict[str, Any]:
+def overall(store: Store, scope: Scope, min_confidence: float = 0.0) -> dict[str, Any]:
     """The same figures as :func:`totals` over all of the scope's channels together (a chatter
     active in two of them counts once)."""
-    return store.query(OVERALL_SQL, scope.params())[0]
+    return store.query(OVERALL_SQL, scope.params(min_confidence=min_confidence))[0]
 
 
-def series(store: Store, scope: Scope, bucket_s: int) -> list[dict[str, Any]]:
-    """Per channel and time bucket (t = bucket start, ms): counts, chatters, sentiment mix, mean."""
-    return store.query(SERIES_SQL, scope.params(bucket_s=bucket_s))
+def series(store: Store, scope: Scope, bucket_s: int, min_confidence: float = 0.0) -> list[dict[str, Any]]:
+    """Per channel and time bucket (t = bucket start, ms): counts, chatters, sentiment mix, mean
+    (the mix and mean without verdicts less confident than ``min_confidence``)."""
+    return store.query(SERIES_SQL, scope.params(bucket_s=bucket_s, min_confidence=min_confidence))
 
 
 def top_emotes(store: Store, scope: Scope, limit: int) -> list[dict[str, Any]]:
