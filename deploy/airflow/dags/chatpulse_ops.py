@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from chatpulse.config import CHANNEL_PATTERN, load_settings
-from chatpulse.times import format_time
 from chatpulse.store import Store, open_store
 from chatpulse.store.report import build_report
+from chatpulse.times import format_time
 
 REPORTS_TABLE: Final = "channel_reports"
 # Owned by the Airflow deployment (not a ChatPulse migration): one row per channel, period and
