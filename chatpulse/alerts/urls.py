@@ -14,6 +14,8 @@ def check_url(url: str) -> str | None:
         return "not a valid URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an http:// or https:// URL with a host"
+    if any(ch <= " " or ch == "\x7f" for ch in url):
+        return "must not contain spaces or control characters"
     return None
 
 

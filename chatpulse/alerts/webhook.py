@@ -161,21 +161,32 @@ class WebhookSender:
             headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
         )  # fmt: skip
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=self.timeout_s) as response:
                 response.read(65536)
                 return int(response.status), None, ""
         except urllib.error.HTTPError as exc:
             with exc:
                 return exc.code, _retry_after(exc.headers.get("Retry-After")), f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            # The reason of a URLError is a socket error; neither quotes the URL, but the class
-            # name and errno are enough to act on and can never leak its path.
+        except Exception as exc:  # noqa: BLE001 - any failure of one POST is that POST's, never the thread's
+            # Only the class name and errno: some exceptions (http.client.InvalidURL, ValueError)
+            # quote the URL, and the URL holds the token.
             reason = getattr(exc, "reason", exc)
             errno = getattr(reason, "errno", None)
             return None, None, type(reason).__name__ + (f" (errno {errno})" if errno else "")
 
     def _interruptible_sleep(self, seconds: float) -> None:
         self._wake.wait(seconds)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook that redirects is refused (HTTP 30x, not retried): urllib would turn the POST
+    into a GET without its body, and the alert would count as delivered."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER: Final = urllib.request.build_opener(_NoRedirects)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -3,7 +3,8 @@
 Modes: answer 204 (Discord's answer to a webhook without ``?wait=true``); answer ``fail_status``
 (500) to the first ``fail_first`` requests, then 204; or ``hang``: hold every request open,
 answering nothing, until :meth:`WebhookReceiver.release` (or :meth:`stop`). :attr:`bodies`
-holds the JSON bodies that were answered 2xx, :attr:`requests` every request's path.
+holds the JSON bodies that were answered 2xx, :attr:`requests` every request's path (a GET,
+from a client that followed a 3xx ``fail_status`` to its ``Location``, as ``GET path``).
 
 Run it alone to watch a run's alerts: ``python -m chatpulse.testing.webhook_receiver --port
 8099`` and ``chatpulse run --demo --alert-webhook http://127.0.0.1:8099/hook``.
@@ -55,8 +56,15 @@ class _Handler(BaseHTTPRequestHandler):
             with owner.lock:
                 owner.open_requests -= 1
 
+    def do_GET(self) -> None:  # noqa: N802 - a client that followed a redirect as GET
+        with self.server.owner.lock:
+            self.server.owner.requests.append(f"GET {self.path}")
+        self._answer(200)
+
     def _answer(self, status: int) -> None:
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", self.path + "-moved")
         self.send_header("Content-Length", "0")
         self.end_headers()
 

@@ -49,6 +49,16 @@ def test_a_refused_request_is_not_retried_but_a_rate_limit_is() -> None:
     assert retried.stats.retries == 1
 
 
+def test_a_redirecting_webhook_is_refused_not_followed() -> None:
+    # urllib would follow a 302 as a GET without the body, and the alert would look delivered.
+    with WebhookReceiver(fail_first=1, fail_status=302) as hook:
+        sender = WebhookSender(hook.url(), base_backoff_s=0.05)
+        sender.send({"kind": "hype"})
+        sender.close(drain_s=10)
+    assert hook.requests == ["/hook"]
+    assert (sender.stats.sent, sender.stats.failed, sender.stats.last_error) == (0, 1, "HTTP 302")
+
+
 def test_an_unreachable_webhook_gives_up_after_its_attempts_without_naming_the_path(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

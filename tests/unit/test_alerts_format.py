@@ -92,6 +92,7 @@ def test_redacted_urls_keep_the_host_and_hide_the_token() -> None:
     assert check_url(DISCORD) is None
     assert check_url("ftp://host/secret") is not None
     assert check_url("https://host:99999/secret") == "not a valid URL"
+    assert check_url("https://host/a b") == "must not contain spaces or control characters"
 
 
 def test_webhooks_from_the_environment_and_the_config_file(tmp_path: Path) -> None:
