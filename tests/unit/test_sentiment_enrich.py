@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from chatpulse.config import SentimentSettings
@@ -50,7 +52,7 @@ def test_a_quiet_stream_releases_a_batch_by_age() -> None:
 
     gate = threading.Event()
 
-    def slow() -> object:
+    def slow() -> Iterator[str]:
         yield "first"
         gate.wait(5.0)  # the source goes quiet until the first batch has come out
         yield "second"
@@ -62,7 +64,7 @@ def test_a_quiet_stream_releases_a_batch_by_age() -> None:
 
 
 def test_a_failing_source_delivers_what_it_read_then_raises() -> None:
-    def broken() -> object:
+    def broken() -> Iterator[int]:
         yield 1
         raise OSError("disk gone")
 
