@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
+from urllib.parse import urlsplit
 
 from chatpulse.alerts.detect import AlertDetector, AlertRules
 from chatpulse.alerts.format import Format, default_format
@@ -69,11 +71,20 @@ def build_monitor(
     return AlertMonitor(
         AlertDetector(rules_from(settings, quiet_before)),
         targets,
-        dashboard_url=settings.dashboard_url or dashboard_url,
+        dashboard_url=settings.dashboard_url or (reachable(dashboard_url) if dashboard_url else None),
         tick_wall_clock=not replay,
         drain_s=settings.drain_s,
         vod_lookup=vod_lookup,
     )
+
+
+def reachable(url: str, hostname: str | None = None) -> str:
+    """The served dashboard's URL as others can open it: a wildcard bind (``0.0.0.0``, ``::``)
+    is this machine's host name (``alerts.dashboard_url`` says better where there is a proxy)."""
+    parts = urlsplit(url)
+    if parts.hostname not in ("0.0.0.0", "::"):  # noqa: S104 - recognising a wildcard bind, not binding
+        return url
+    return f"{parts.scheme}://{hostname or socket.gethostname()}:{parts.port}"
 
 
 def with_alerts(sink: Sink, monitor: AlertMonitor | None) -> Sink:

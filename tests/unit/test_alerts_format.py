@@ -10,6 +10,7 @@ import pytest
 
 from chatpulse.alerts.detect import Alert, VodRef
 from chatpulse.alerts.format import default_format, render, summary
+from chatpulse.alerts.setup import reachable
 from chatpulse.alerts.urls import check_url, redact
 from chatpulse.config import load_settings
 from chatpulse.errors import ConfigError
@@ -84,6 +85,12 @@ def test_long_chat_names_are_clipped_to_discords_limits() -> None:
     body = render(alert, "discord", None)
     assert len(body["content"]) <= 2000
     assert all(len(f["value"]) <= 1024 for f in body["embeds"][0]["fields"])
+
+
+def test_links_from_a_wildcard_bind_name_this_machine() -> None:
+    assert reachable("http://0.0.0.0:8080", "stream-pc") == "http://stream-pc:8080"
+    assert reachable("http://[::]:8080", "stream-pc") == "http://stream-pc:8080"
+    assert reachable("http://127.0.0.1:8080", "stream-pc") == "http://127.0.0.1:8080"
 
 
 def test_redacted_urls_keep_the_host_and_hide_the_token() -> None:
