@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
@@ -21,6 +22,7 @@ from chatpulse.backoff import backoff_delay
 from chatpulse.errors import ArchiveError
 from chatpulse.sources.base import RawLine, SourceItem, now_ms
 
+log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 CHUNK_LINES: Final = 5000  # lines read per network hand-off (one thread call each)
 
@@ -51,7 +53,6 @@ async def with_retries(
     attempt: Callable[[], Awaitable[_T]],
     policy: RetryPolicy,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    on_retry: Callable[[ArchiveError], None] | None = None,
 ) -> _T:
     """``attempt()`` until it succeeds, raises a non-retryable ArchiveError, or the retries run out
     (the last error is raised)."""
@@ -61,9 +62,9 @@ async def with_retries(
         except ArchiveError as exc:
             if not exc.retryable or number == policy.retries:
                 raise
-            if on_retry is not None:
-                on_retry(exc)
-            await sleep(backoff_delay(number, policy.base_s, policy.cap_s))
+            delay = backoff_delay(number, policy.base_s, policy.cap_s)
+            log.warning("%s; trying again in %.1f s", exc, delay)
+            await sleep(delay)
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
@@ -112,7 +113,9 @@ class ArchiveSource:
                     if not exc.retryable or number == self.policy.retries or self._closed:
                         break
                     self.retries += 1
-                    await self._sleep(backoff_delay(number, self.policy.base_s, self.policy.cap_s))
+                    delay = backoff_delay(number, self.policy.base_s, self.policy.cap_s)
+                    log.warning("%s; fetching %s again in %.1f s", exc, day.isoformat(), delay)
+                    await self._sleep(delay)
 
     async def _fetch(self, outcome: DayOutcome) -> AsyncIterator[SourceItem]:
         """One attempt at a day: its lines from the start (``outcome.lines`` counts them)."""
