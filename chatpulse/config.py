@@ -194,6 +194,14 @@ class PrivacySettings(_Section):
         return self
 
 
+class StreamSettings(_Section):
+    """Streams: chat sessions cut at silences (no Twitch credentials) and how often ``run`` updates them."""
+
+    gap_minutes: float = Field(30.0, gt=0)  # a silence this long ends a chat session
+    update_interval_s: float = Field(30.0, gt=0)  # run: the open sessions are recomputed this often
+    poll_interval_s: float = Field(60.0, ge=10)  # run with Twitch credentials: Helix /streams polls
+
+
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CACHE_HOME/chatpulse``, else ``~/.cache/chatpulse`` (XDG base-directory spec)."""
     base = (os.environ if environ is None else environ).get("XDG_CACHE_HOME")
@@ -211,6 +219,7 @@ class Settings(_Section):
     dashboard: DashboardSettings = DashboardSettings()
     emotes: EmoteSettings = EmoteSettings()
     privacy: PrivacySettings = PrivacySettings()
+    streams: StreamSettings = StreamSettings()
 
 
 ENV_ALIASES: dict[str, str] = {

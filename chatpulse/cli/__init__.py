@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "enrich": ("enrich", "Kafka stage 2: raw topic -> sentiment -> enriched topic (scale out: N processes)."),
     "sink": ("sink", "Kafka stage 3: enriched topic -> ClickHouse."),
     "import": ("import_", "Past chat from a justlog/rustlog log archive, through the live stages."),
+    "streams": ("streams", "A channel's streams (Twitch's, or chat sessions cut at silences), newest first."),
+    "recap": ("recap", "One stream's recap: a self-contained offline HTML page, or JSON."),
     "forget": ("forget", "Delete users from every table that names them; add them to the opt-out list."),
 }
 
