@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,39 @@ def test_an_import_withholds_opted_out_users(archive: ArchiveTestServer, tmp_pat
         0
     ]
     assert busiest not in everyone["who"] and everyone["n"] == len(logins) - summary["withheld"]
+
+
+@pytest.mark.parametrize("archive", [4], indirect=True)
+def test_ctrl_c_keeps_the_finished_days_and_a_rerun_fetches_the_rest(
+    archive: ArchiveTestServer, tmp_path: Path
+) -> None:
+    days = sorted(archive.data.channels["xqcow"])
+    archive.fault("xqcow", days[2], Fault("slow", times=1, delay_s=3.0))  # Ctrl-C comes while it waits
+    dsn = f"chdb://{tmp_path / 'store'}"
+    args = ["import", "--archive", archive.url, "--channel", "xqcow", "--store", dsn, "--workers", "0"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatpulse", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=anonymous_env(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    slow = f"/channel/xqcow/{days[2].year}/{days[2].month}/{days[2].day}?raw"
+    deadline = time.monotonic() + 60
+    while slow not in archive.day_requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-3000:]
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["interrupted"] and "SIGINT: stopping" in err
+    assert summary["days_imported"] == [days[0].isoformat(), days[1].isoformat()]
+
+    before = len(archive.day_requests())
+    code, summary, err = _import(archive, "xqcow", dsn, tmp_path)
+    assert code == 0, err[-3000:]
+    assert summary["days_already_stored"] == 2
+    assert archive.day_requests()[before:] == [
+        f"/channel/xqcow/{d.year}/{d.month}/{d.day}?raw" for d in days[2:]
+    ]
+    everything = _query(dsn, "SELECT count() AS n, uniqExact(id) AS u FROM chat_messages WHERE version = 0")[
+        0
+    ]
+    assert everything["n"] == everything["u"] == 4933
