@@ -22,9 +22,10 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/activate
 .PHONY: install
 install: $(VENV)/.installed-$(EXTRAS) ## Create .venv and install ChatPulse with dev extras
 
+# PORT=8081 serves the dashboard elsewhere (8080 taken); ARGS="..." passes more `run` options.
 .PHONY: demo
-demo: $(VENV)/.installed-demo ## From a fresh clone: install and run the demo (synthetic chat -> dashboard)
-	$(BIN)/chatpulse run --demo
+demo: $(VENV)/.installed-demo ## From a fresh clone: install and run the demo (synthetic chat -> dashboard; PORT=N, ARGS=...)
+	$(BIN)/chatpulse run --demo $(if $(PORT),--port $(PORT)) $(ARGS)
 
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e .

@@ -38,9 +38,12 @@ def command(
 ) -> None:
     """Run SQL on the store and print the result on stdout.
 
+    Count messages with FINAL: a deleted or moderated message keeps extra row versions until
+    ClickHouse merges them (or read the chat_minute aggregates, which count each message once).
+
     \b
     Examples:
-      chatpulse query "SELECT channel, count() FROM chat_messages GROUP BY channel"
+      chatpulse query "SELECT channel, count() FROM chat_messages FINAL GROUP BY channel"
       chatpulse query "SELECT * FROM chat_messages WHERE channel = {c:String} LIMIT 5" \\
           --param c=xqcow --format jsonl
     """

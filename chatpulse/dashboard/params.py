@@ -61,8 +61,9 @@ def channels(values: Sequence[str], required: bool = False) -> tuple[str, ...]:
             name = name.strip()
             if not name:
                 continue
+            name = channel_name(name)
             if name not in names:
-                names.append(channel_name(name))
+                names.append(name)
     if len(names) > MAX_CHANNELS:
         raise BadRequest(f"too many channels: at most {MAX_CHANNELS}")
     if required and not names:
@@ -71,11 +72,13 @@ def channels(values: Sequence[str], required: bool = False) -> tuple[str, ...]:
 
 
 def channel_name(value: str) -> str:
-    """One channel login, exactly as Twitch spells it (lower case, no ``#``), else BadRequest."""
+    """One channel login as Twitch spells it (lower case, no ``#``), else BadRequest. Like the
+    CLI, ``XQC`` and ``#xqc`` are taken as ``xqc``: Twitch logins are case-insensitive."""
+    name = value.lower().removeprefix("#")
     # fullmatch: with re.match, "$" would also accept a name followed by a newline.
-    if not _CHANNEL.fullmatch(value):
+    if not _CHANNEL.fullmatch(name):
         raise BadRequest(f"invalid channel name {_short(value)!r}: expected {CHANNEL_PATTERN}")
-    return value
+    return name
 
 
 def time_ms(value: str, name: str) -> int:

@@ -26,7 +26,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         raise ConfigError(
             f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc} "
-            "(choose another --port, or --no-dashboard)"
+            "(choose another --port, e.g. make demo PORT=8081, or --no-dashboard)"
         ) from None
     sock.set_inheritable(True)
     return sock

@@ -74,6 +74,9 @@ SELECT toUnixTimestamp64Milli(sent_at) AS at, kind, notice_type, user_login, tar
 FROM chat_events FINAL WHERE {_WINDOW_SENT} AND kind IN {{kinds:Array(String)}}
 ORDER BY sent_at, event_key LIMIT {{limit:UInt32}}
 """  # noqa: S608
+EVENTS_COUNT_SQL: Final = f"""
+SELECT count() AS n FROM chat_events FINAL WHERE {_WINDOW_SENT} AND kind IN {{kinds:Array(String)}}
+"""  # noqa: S608
 MINUTE_COUNTS_SQL: Final = """
 SELECT channel, toUnixTimestamp(minute) * 1000 AS minute_ms, countMerge(messages) AS messages
 FROM chat_minute
@@ -152,6 +155,14 @@ def events_timeline(
     """Subs, raids, bans, timeouts, deletions, room changes, coverage gaps, oldest first."""
     params = {**_window(channel, since_ms, until_ms), "limit": limit, "kinds": list(kinds)}
     return store.query(EVENTS_SQL, params)
+
+
+def events_count(
+    store: Store, channel: str, since_ms: int, until_ms: int, kinds: tuple[str, ...] = TIMELINE_KINDS
+) -> int:
+    """How many events :func:`events_timeline` would list without its limit."""
+    params = {**_window(channel, since_ms, until_ms), "kinds": list(kinds)}
+    return int(store.query(EVENTS_COUNT_SQL, params)[0]["n"])
 
 
 def channels(store: Store, limit: int = ALL_ROWS) -> list[dict[str, Any]]:

@@ -37,18 +37,25 @@ def parse_duration(text: str) -> float:
 def resolve_window(
     store: Store, channel: str, since_s: float | None, until_ms: int | None
 ) -> tuple[int, int] | None:
-    """``(since_ms, until_ms)`` for the report, or None when the channel has no messages."""
+    """``(since_ms, until_ms)`` for the report, or None when the channel has no messages.
+
+    The window is trimmed to the channel's stored chat (its first minute .. newest message):
+    ``--since 1h`` on an 8-minute recording reports on those 8 minutes, rates included, instead
+    of 52 empty ones. A window that misses the stored chat entirely stays as asked.
+    """
     latest = queries.latest_message_ms(store, channel)
     if latest is None:
         return None
     end = until_ms if until_ms is not None else latest + 1  # window end is exclusive
-    if since_s is not None:
-        return end - int(since_s * 1000), end
     first = min(
         (int(c["first_minute"]) for c in queries.channels(store) if c["channel"] == channel),
         default=end - queries.MINUTE_MS,
     )
-    return first, end
+    if since_s is None:
+        return first, end
+    start = end - int(since_s * 1000)
+    trimmed = max(start, first), min(end, latest + 1)
+    return trimmed if trimmed[0] < trimmed[1] else (start, end)
 
 
 def build_report(
@@ -70,6 +77,12 @@ def build_report(
     minutes = max(1.0, (until_ms - since_ms) / queries.MINUTE_MS)
     totals["messages_per_minute"] = round(int(totals.get("messages") or 0) / minutes, 2)
     hype = queries.hype_moments(store, channel, since_ms, until_ms)
+    events = queries.events_timeline(store, channel, since_ms, until_ms, events_limit)
+    events_total = (
+        queries.events_count(store, channel, since_ms, until_ms)
+        if len(events) >= events_limit
+        else len(events)
+    )
     return {
         "channel": channel,
         "empty": False,
@@ -81,6 +94,7 @@ def build_report(
         "minutes": series,
         "top_emotes": queries.top_emotes(store, channel, since_ms, until_ms, top),
         "top_chatters": queries.top_chatters(store, channel, since_ms, until_ms, top),
-        "events": queries.events_timeline(store, channel, since_ms, until_ms, events_limit),
+        "events": events,
+        "events_total": events_total,
         "hype_moments": [asdict(m) for m in hype],
     }

@@ -205,7 +205,7 @@ def test_status_is_null_without_a_pipeline(served: Served) -> None:
 HOSTILE = [
     "channel=xqcow%27%20OR%201%3D1%20--",
     "channel=xqcow%3B%20DROP%20TABLE%20chat_messages",
-    "channel=XQCOW",
+    "channel=XQ%C3%87OW",
     "channel=" + "a" * 26,
     "channel=%7Bc0%3AString%7D",
     "channel=xqcow&range=1h%27",
@@ -231,6 +231,12 @@ def test_hostile_parameters_get_400_and_change_nothing(served: Served, endpoint:
         return
     assert status == 400, body
     assert isinstance(body["error"], str) and len(body["error"]) < 160
+
+
+def test_upper_case_channel_names_read_the_same_channel_as_the_cli_does(served: Served) -> None:
+    status, upper = get(f"{served.url}/api/overview?channel=XQCOW&{served.window}")
+    assert status == 200 and upper["channels"] == ["xqcow"]
+    assert upper["totals"]["messages"] == served.expected["messages"]
 
 
 def test_the_store_is_intact_after_hostile_requests(served: Served) -> None:
