@@ -78,14 +78,15 @@
     const s = data.summary;
     const section = el("section", { class: "kpis panel", "data-panel": "summary" });
     const kpis = [
-      ["Duration", s.duration + (s.live ? " (live)" : "")], ["Messages", fmtInt(s.messages)],
-      ["Peak rate", fmtInt(s.peak_rate) + "/min" + (s.peak_at ? " at " + s.peak_at.offset : "")],
-      ["Mean rate", fmtRate(s.mean_rate) + "/min"], ["Unique chatters", fmtInt(s.chatters)],
-      ["New chatters", fmtInt(s.new_chatters)], ["Mood", fmtScore(s.mood)],
-      ["Subs / gifted / bits", `${fmtInt(s.subs)} / ${fmtInt(s.gifts)} / ${fmtInt(s.bits)}`],
+      ["duration", "Duration", s.duration + (s.live ? " (live)" : "")], ["messages", "Messages", fmtInt(s.messages)],
+      ["peak", "Peak rate", fmtInt(s.peak_rate) + "/min" + (s.peak_at ? " at " + s.peak_at.offset : "")],
+      ["mean-rate", "Mean rate", fmtRate(s.mean_rate) + "/min"], ["chatters", "Unique chatters", fmtInt(s.chatters)],
+      ["new-chatters", "New chatters", fmtInt(s.new_chatters)], ["mood", "Mood", fmtScore(s.mood)],
+      ["money", "Subs / gifted / bits", `${fmtInt(s.subs)} / ${fmtInt(s.gifts)} / ${fmtInt(s.bits)}`],
     ];
-    for (const [label, value] of kpis) {
-      section.append(el("div", { class: "kpi" }, el("span", { class: "label" }, label), el("span", { class: "value" }, value)));
+    for (const [key, label, value] of kpis) {
+      section.append(el("div", { class: "kpi" }, el("span", { class: "label" }, label),
+        el("span", { class: "value", "data-kpi": key }, value)));
     }
     root.append(section);
     ready(section, s.messages > 0);
@@ -135,7 +136,7 @@
   function hype(root, data) {
     const section = panel(root, "hype", "Hype moments", "minutes far above the stream's own baseline: clip candidates");
     for (const h of data.hype_moments) {
-      section.append(el("div", { class: "moment" },
+      section.append(el("div", { class: "moment", "data-offset": h.offset },
         offsetLink(h), `${fmtInt(h.messages)} messages, ${h.ratio}× the usual ${Math.round(h.baseline)}/min · mood ${fmtScore(h.mood)}`,
         quotes(h.top_messages), el("div", {}, ...h.top_emotes.map(emote))));
     }
@@ -154,7 +155,7 @@
       section.append(el("p", { class: "muted" }, "Chat never fell far below its usual mood; its lowest minutes:"));
     }
     for (const n of data.negative_moments) {
-      section.append(el("div", { class: "moment" }, offsetLink(n),
+      section.append(el("div", { class: "moment", "data-offset": n.offset }, offsetLink(n),
         `mood ${fmtScore(n.mean)} vs usual ${fmtScore(n.baseline)} (${fmtInt(n.scored)} messages)`, quotes(n.top_messages)));
     }
     if (!data.negative_moments.length) section.append(el("p", { class: "muted" }, "Too few scored messages to judge the mood."));
@@ -168,7 +169,7 @@
     const names = Object.keys(EVENT_STYLE).filter((t) => counts[t]);
     section.append(el("p", { class: "muted" }, names.length
       ? names.map((t) => `${fmtInt(counts[t])} ${EVENT_NAMES[t]}`).join(" · ") : "No subs, raids, bits or bans in this stream."));
-    const chart = el("div", { class: "chart short" });
+    const chart = el("div", { class: "chart short", "data-events": data.events.length });
     section.append(chart);
     plot(chart, names.map((type, row) => {
       const items = data.events.filter((e) => e.type === type);
@@ -179,19 +180,21 @@
     ready(section, data.events.length > 0);
   }
 
-  function ranked(items, render) {
-    return el("ol", { class: "ranked" }, ...items.map((item) => el("li", {}, ...render(item))));
+  function ranked(items, render, attrs) {
+    return el("ol", { class: "ranked" }, ...items.map((item) => el("li", attrs ? attrs(item) : {}, ...render(item))));
   }
 
   function emotes(root, data) {
     const section = panel(root, "emotes", "Top emotes");
-    section.append(ranked(data.top_emotes, (e) => [emote(e), el("span", { class: "count" }, fmtInt(e.uses))]));
+    section.append(ranked(data.top_emotes, (e) => [emote(e), el("span", { class: "count" }, fmtInt(e.uses))],
+      (e) => ({ "data-name": e.name, "data-uses": e.uses })));
     ready(section, data.top_emotes.length > 0);
   }
 
   function chatters(root, data) {
     const section = panel(root, "chatters", "Top chatters");
-    section.append(ranked(data.top_chatters, (c) => [c.login, el("span", { class: "count" }, fmtInt(c.messages))]));
+    section.append(ranked(data.top_chatters, (c) => [c.login, el("span", { class: "count" }, fmtInt(c.messages))],
+      (c) => ({ "data-login": c.login, "data-messages": c.messages })));
     section.append(el("h3", {}, `New chatters: ${fmtInt(data.summary.new_chatters)} `, el("small", {}, "first message in the channel")));
     section.append(ranked(data.new_chatters, (c) => [c.login, el("span", { class: "count" }, fmtInt(c.messages))]));
     ready(section, data.top_chatters.length > 0);
