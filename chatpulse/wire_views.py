@@ -45,6 +45,7 @@ class SentimentView(msgspec.Struct, gc=False):
     score: float
     confidence: float
     model: str
+    lang: str | None = None
 
 
 class ReplyParentView(msgspec.Struct, gc=False):

@@ -42,13 +42,8 @@ from chatpulse.store.rows import MARKER_SCHEMA, MESSAGE_SCHEMA, message_time
 if TYPE_CHECKING:
     from chatpulse.store import Store
 
-# Every chat_messages column except the four a marker sets.
-MESSAGE_COLUMNS: Final = (
-    "id", "channel", "channel_id", "sent_at", "received_at", "source", "user_id", "user_login",
-    "user_name", "text", "is_action", "badges", "color", "bits", "first_msg",
-    "returning_chatter", "reply_parent_id", "reply_parent_user_login", "source_channel_id",
-    "emote_count", "sentiment_label", "sentiment_score", "sentiment_confidence", "sentiment_model",
-)  # fmt: skip
+# Every chat_messages column except the four a marker sets: the one row layout of store/rows.py.
+MESSAGE_COLUMNS: Final = tuple(MESSAGE_SCHEMA.names)
 _TARGET = ", ".join((*MESSAGE_COLUMNS, "deleted", "deleted_at", "deleted_by", "version"))
 _COPY = ", ".join(f"m.{name}" for name in MESSAGE_COLUMNS)
 _MARK = "true, fromUnixTimestamp64Milli(d.at, 'UTC'), d.by, toUInt64(d.at)"

@@ -153,6 +153,7 @@ MESSAGE_SCHEMA: Final = pa.schema([
     ("source_channel_id", pa.string()), ("emote_count", pa.uint16()),
     ("sentiment_label", pa.string()), ("sentiment_score", pa.float32()),
     ("sentiment_confidence", pa.float32()), ("sentiment_model", pa.string()),
+    ("sentiment_lang", pa.string()),
 ])  # fmt: skip
 # A moderation marker is a message row plus these (see chatpulse.store.moderation).
 MARKER_SCHEMA: Final = pa.schema([
@@ -283,12 +284,15 @@ def message_table(
     else:
         parent_ids = parent_logins = _blank(n)
     if any(verdicts):
+        models = [v.model if v else "" for v in verdicts]
+        langs: Any = [v.lang if v else None for v in verdicts]
+        if any(langs):  # not English: stored without a mood verdict (see 005_sentiment_lang.sql)
+            verdicts = [None if lang else v for v, lang in zip(verdicts, langs, strict=True)]
         labels = [v.label if v else "" for v in verdicts]
         scores = [v.score if v else None for v in verdicts]
         confidences = [v.confidence if v else None for v in verdicts]
-        models = [v.model if v else "" for v in verdicts]
     else:
-        labels, models = _blank(n), _blank(n)
+        labels, models, langs = _blank(n), _blank(n), _blank(n)
         scores = confidences = pa.nulls(n, pa.float32())
     return to_table(
         {
@@ -303,6 +307,7 @@ def message_table(
             "source_channel_id": [e.source_channel_id for e in m],
             "emote_count": [len(e.emotes) for e in m], "sentiment_label": labels,
             "sentiment_score": scores, "sentiment_confidence": confidences, "sentiment_model": models,
+            "sentiment_lang": langs,
         },
         MESSAGE_SCHEMA,
     )  # fmt: skip

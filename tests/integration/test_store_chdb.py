@@ -436,3 +436,32 @@ def test_rows_the_store_refuses_are_set_aside_and_chat_behind_them_is_stored(
     assert len(list((tmp_path / "spool" / "rejected").glob("*.arrows"))) == 1  # kept for a human
     stored = _one(store, "SELECT uniqExact(id) FROM chat_messages")
     assert stored == sum(1 for e in xqcow[1000:2000] if e.kind == "message")
+
+
+def test_a_message_found_not_english_is_stored_with_its_language_and_left_out_of_the_mood(
+    store: Store, tmp_path: Path
+) -> None:
+    def message(key: str, verdict: Sentiment) -> MessageEvent:
+        return MessageEvent(received_at=T0, source="irc", channel="c", sent_at=T0, id=key,
+                            user_login="u", text="x", sentiment=verdict)  # fmt: skip
+
+    sink = _sink(store, tmp_path)
+    sink.add([
+        message("en", Sentiment("positive", 0.8, 0.9, "lexicon@2")),
+        message("sv", Sentiment("neutral", 0.0, 0.33, "lexicon@2", lang="sv")),
+    ])  # fmt: skip
+    sink.close()
+    stored = store.query(
+        "SELECT id, sentiment_label, sentiment_score, sentiment_model, sentiment_lang FROM chat_messages"
+    )
+    rows = {r["id"]: r for r in stored}
+    assert rows["sv"]["sentiment_lang"] == "sv" and rows["sv"]["sentiment_label"] == ""
+    assert rows["sv"]["sentiment_score"] is None and rows["sv"]["sentiment_model"] == "lexicon@2"
+    assert rows["en"]["sentiment_lang"] == "" and rows["en"]["sentiment_label"] == "positive"
+    mood = store.query(
+        "SELECT countMerge(messages) AS n, sumMerge(neutral) AS neutral, sumMerge(positive) AS positive, "
+        "avgMerge(sentiment_mean) AS mean FROM chat_minute"
+    )[0]
+    assert mood["n"] == 2  # still counted as chat ...
+    assert mood["neutral"] == 0 and mood["positive"] == 1  # ... but not as mood
+    assert abs(mood["mean"] - 0.8) < 1e-6
