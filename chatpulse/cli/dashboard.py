@@ -56,11 +56,18 @@ def command(
         from chatpulse.metrics import MetricsEndpoint
 
         metrics = MetricsEndpoint(metrics_host, metrics_port)  # a taken port: exit 2 before work
-    asyncio.run(_serve(settings.store, settings.dashboard.host, settings.dashboard.port, metrics))
+    asyncio.run(
+        _serve(settings.store, settings.dashboard.host, settings.dashboard.port, metrics,
+               settings.streams.gap_minutes)
+    )  # fmt: skip
 
 
 async def _serve(
-    store_settings: StoreSettings, host: str, port: int, metrics: MetricsEndpoint | None
+    store_settings: StoreSettings,
+    host: str,
+    port: int,
+    metrics: MetricsEndpoint | None,
+    gap_minutes: float = 30.0,
 ) -> None:
     from chatpulse.dashboard.app import create_app
     from chatpulse.dashboard.server import bind, make_server, serve, url_of
@@ -80,7 +87,7 @@ async def _serve(
 
             metrics.attach(*store_metrics("dashboard", store))
             Console(stderr=True).print(f"[bold]Metrics:[/bold] {metrics.server.url}/metrics")
-        server = make_server(create_app(store, host=host))
+        server = make_server(create_app(store, host=host, streams_gap_minutes=gap_minutes))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.shutdown_soon)

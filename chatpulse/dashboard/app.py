@@ -35,7 +35,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatpulse.dashboard import actions, params, queries, shape
 from chatpulse.dashboard.control import ChannelControl
+from chatpulse.dashboard.streams_api import StreamsApi
 from chatpulse.errors import StoreError
+from chatpulse.recap.html import page_file
 from chatpulse.store import Store
 from chatpulse.store import queries as shared
 
@@ -51,6 +53,8 @@ CONTENT_SECURITY_POLICY: Final = (
     "https://cdn.betterttv.net https://cdn.frankerfacez.com; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+
+RECAP_ASSETS: Final = frozenset({"recap.js", "recap.css"})
 
 StatusFn = Callable[[], Mapping[str, Any] | None]
 
@@ -292,6 +296,7 @@ def create_app(
     clock: Callable[[], int] = now_ms,
     channel_control: ChannelControl | None = None,
     control_token: SecretStr | None = None,
+    streams_gap_minutes: float = 30.0,
 ) -> Starlette:
     """The dashboard app over ``store``; ``status`` feeds ``/api/status`` and ``channel_control``
     the join/part endpoints (``run`` passes both; without a control those answer 501).
@@ -301,11 +306,20 @@ def create_app(
     loopback bind or ``control_token`` (see :mod:`chatpulse.dashboard.actions`).
     """
     api = DashboardApi(store, status, clock)
+    streams_api = StreamsApi(store, streams_gap_minutes, clock)  # the streams view
     loopback = host in LOOPBACK_HOSTS
     plotly_js = plotly_js_path()
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
+
+    async def recap_asset(request: Request) -> Response:
+        # The recap's script and styles, shared with the offline recap file.
+        name = request.path_params["name"]
+        if name not in RECAP_ASSETS:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        media = "text/javascript" if name.endswith(".js") else "text/css"
+        return Response(page_file(name), media_type=media, headers={"cache-control": "no-cache"})
 
     async def plotly(request: Request) -> Response:
         return FileResponse(
@@ -315,12 +329,13 @@ def create_app(
     routes = [
         Route("/", index),
         Route("/vendor/plotly.min.js", plotly),
+        Route("/vendor/{name:str}", recap_asset),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     handlers: dict[str, Handler] = {
         "channels": api.channels, "overview": api.overview, "series": api.series, "emotes": api.emotes,
         "chatters": api.chatters, "events": api.events, "hype": api.hype, "feed": api.feed,
-        "status": api.pipeline_status,
+        "status": api.pipeline_status, "streams": streams_api.streams, "recap": streams_api.recap,
     }  # fmt: skip
     routes += [Route(f"/api/{name}", _endpoint(handler)) for name, handler in handlers.items()]
 

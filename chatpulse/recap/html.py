@@ -14,7 +14,6 @@ import re
 from importlib import resources
 from typing import Any, Final
 
-from chatpulse.dashboard.app import plotly_js_path
 
 # Image hosts: the emote CDNs of chatpulse.dashboard.shape.EMOTE_IMAGES.
 CSP: Final = (
@@ -45,6 +44,8 @@ def _inline_json(data: Any) -> str:
 
 def render_html(recap: dict[str, Any]) -> str:
     """The page for ``recap`` (:func:`chatpulse.recap.build.build_recap`'s dict)."""
+    from chatpulse.dashboard.app import plotly_js_path  # the dashboard imports this module too
+
     stream = recap["stream"]
     title = f"#{recap['channel']} recap · {stream['started_at'][:16].replace('T', ' ')} UTC"
     parts = {

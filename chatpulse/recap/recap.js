@@ -42,7 +42,7 @@
   const minutesFrom = (offsetS) => Math.round((offsetS / 60) * 100) / 100;
 
   function panel(root, name, title, note, wide) {
-    const section = el("section", { class: "panel" + (wide ? " wide" : ""), "data-panel": name },
+    const section = el("section", { class: "rc-panel" + (wide ? " rc-wide" : ""), "data-panel": name },
       el("h2", {}, title, note ? el("small", {}, " " + note) : null));
     root.append(section);
     return section;
@@ -51,24 +51,24 @@
     section.dataset.state = hasContent ? "ready" : "empty";
   }
   function offsetLink(item) {
-    const label = el("span", { class: "offset" }, item.offset);
+    const label = el("span", { class: "rc-offset" }, item.offset);
     if (!item.vod_url) return label;
-    return el("a", { href: item.vod_url, target: "_blank", rel: "noopener noreferrer", class: "offset",
+    return el("a", { href: item.vod_url, target: "_blank", rel: "noopener noreferrer", class: "rc-offset",
       title: "open the VOD here" }, item.offset + " ▶");
   }
   // Emote images only while online: offline the name alone shows and nothing is requested.
   function emote(e) {
-    const node = el("span", { class: "emote" });
+    const node = el("span", { class: "rc-emote" });
     if (e.image_url && navigator.onLine) node.append(el("img", { src: e.image_url, alt: "", loading: "lazy" }));
     node.append(el("span", {}, e.name));
     return node;
   }
   function quotes(messages) {
-    return el("div", {}, ...messages.map((m) => el("span", { class: "quote" }, m.text, el("span", { class: "count" }, "×" + m.count))));
+    return el("div", {}, ...messages.map((m) => el("span", { class: "rc-quote" }, m.text, el("span", { class: "rc-count" }, "×" + m.count))));
   }
   function plot(node, traces, layout) {
     if (typeof Plotly === "undefined") {
-      node.append(el("p", { class: "muted" }, "charts need plotly.js"));
+      node.append(el("p", { class: "rc-muted" }, "charts need plotly.js"));
       return;
     }
     Plotly.newPlot(node, traces, Object.assign({}, LAYOUT, layout || {}), CONFIG);
@@ -76,7 +76,7 @@
 
   function summary(root, data) {
     const s = data.summary;
-    const section = el("section", { class: "kpis panel", "data-panel": "summary" });
+    const section = el("section", { class: "rc-kpis rc-panel", "data-panel": "summary" });
     const kpis = [
       ["duration", "Duration", s.duration + (s.live ? " (live)" : "")], ["messages", "Messages", fmtInt(s.messages)],
       ["peak", "Peak rate", fmtInt(s.peak_rate) + "/min" + (s.peak_at ? " at " + s.peak_at.offset : "")],
@@ -85,8 +85,8 @@
       ["money", "Subs / gifted / bits", `${fmtInt(s.subs)} / ${fmtInt(s.gifts)} / ${fmtInt(s.bits)}`],
     ];
     for (const [key, label, value] of kpis) {
-      section.append(el("div", { class: "kpi" }, el("span", { class: "label" }, label),
-        el("span", { class: "value", "data-kpi": key }, value)));
+      section.append(el("div", { class: "rc-kpi" }, el("span", { class: "rc-label" }, label),
+        el("span", { class: "rc-value", "data-kpi": key }, value)));
     }
     root.append(section);
     ready(section, s.messages > 0);
@@ -94,7 +94,7 @@
 
   function activity(root, data) {
     const section = panel(root, "activity", "Chat activity", "messages and unique chatters per minute · ★ hype moments", true);
-    const chart = el("div", { class: "chart" });
+    const chart = el("div", { class: "rc-chart" });
     section.append(chart);
     const x = data.minutes.map((m) => minutesFrom(m.offset_s));
     const text = data.minutes.map((m) => m.offset);
@@ -115,7 +115,7 @@
 
   function mood(root, data) {
     const section = panel(root, "mood", "Mood over time", "mean sentiment per minute (−1 … +1) · positive / negative share", true);
-    const chart = el("div", { class: "chart" });
+    const chart = el("div", { class: "rc-chart" });
     section.append(chart);
     const scored = data.minutes.filter((m) => m.mood !== null);
     const x = scored.map((m) => minutesFrom(m.offset_s));
@@ -136,14 +136,14 @@
   function hype(root, data) {
     const section = panel(root, "hype", "Hype moments", "minutes far above the stream's own baseline: clip candidates");
     for (const h of data.hype_moments) {
-      section.append(el("div", { class: "moment", "data-offset": h.offset },
+      section.append(el("div", { class: "rc-moment", "data-offset": h.offset },
         offsetLink(h), `${fmtInt(h.messages)} messages, ${h.ratio}× the usual ${Math.round(h.baseline)}/min · mood ${fmtScore(h.mood)}`,
         quotes(h.top_messages), el("div", {}, ...h.top_emotes.map(emote))));
     }
     if (!data.hype_moments.length) {
       const peak = data.summary.peak_at;
-      section.append(el("p", { class: "muted" }, "No minute cleared the hype bar (at least 10 messages and more than 4 noise widths above the median of the stream's previous 30 minutes)."));
-      if (peak) section.append(el("div", { class: "moment" }, offsetLink(peak), `busiest minute: ${fmtInt(data.summary.peak_rate)} messages`));
+      section.append(el("p", { class: "rc-muted" }, "No minute cleared the hype bar (at least 10 messages and more than 4 noise widths above the median of the stream's previous 30 minutes)."));
+      if (peak) section.append(el("div", { class: "rc-moment" }, offsetLink(peak), `busiest minute: ${fmtInt(data.summary.peak_rate)} messages`));
     }
     ready(section, data.hype_moments.length > 0 || Boolean(data.summary.peak_at));
   }
@@ -152,13 +152,13 @@
     const section = panel(root, "negative", "When chat turned negative");
     const turned = data.negative_moments.filter((n) => n.turned);
     if (!turned.length && data.negative_moments.length) {
-      section.append(el("p", { class: "muted" }, "Chat never fell far below its usual mood; its lowest minutes:"));
+      section.append(el("p", { class: "rc-muted" }, "Chat never fell far below its usual mood; its lowest minutes:"));
     }
     for (const n of data.negative_moments) {
-      section.append(el("div", { class: "moment", "data-offset": n.offset }, offsetLink(n),
+      section.append(el("div", { class: "rc-moment", "data-offset": n.offset }, offsetLink(n),
         `mood ${fmtScore(n.mean)} vs usual ${fmtScore(n.baseline)} (${fmtInt(n.scored)} messages)`, quotes(n.top_messages)));
     }
-    if (!data.negative_moments.length) section.append(el("p", { class: "muted" }, "Too few scored messages to judge the mood."));
+    if (!data.negative_moments.length) section.append(el("p", { class: "rc-muted" }, "Too few scored messages to judge the mood."));
     ready(section, data.negative_moments.length > 0);
   }
 
@@ -167,9 +167,9 @@
     const counts = {};
     for (const e of data.events) counts[e.type] = (counts[e.type] || 0) + 1;
     const names = Object.keys(EVENT_STYLE).filter((t) => counts[t]);
-    section.append(el("p", { class: "muted" }, names.length
+    section.append(el("p", { class: "rc-muted" }, names.length
       ? names.map((t) => `${fmtInt(counts[t])} ${EVENT_NAMES[t]}`).join(" · ") : "No subs, raids, bits or bans in this stream."));
-    const chart = el("div", { class: "chart short", "data-events": data.events.length });
+    const chart = el("div", { class: "rc-chart rc-short", "data-events": data.events.length });
     section.append(chart);
     plot(chart, names.map((type, row) => {
       const items = data.events.filter((e) => e.type === type);
@@ -181,22 +181,22 @@
   }
 
   function ranked(items, render, attrs) {
-    return el("ol", { class: "ranked" }, ...items.map((item) => el("li", attrs ? attrs(item) : {}, ...render(item))));
+    return el("ol", { class: "rc-ranked" }, ...items.map((item) => el("li", attrs ? attrs(item) : {}, ...render(item))));
   }
 
   function emotes(root, data) {
     const section = panel(root, "emotes", "Top emotes");
-    section.append(ranked(data.top_emotes, (e) => [emote(e), el("span", { class: "count" }, fmtInt(e.uses))],
+    section.append(ranked(data.top_emotes, (e) => [emote(e), el("span", { class: "rc-count" }, fmtInt(e.uses))],
       (e) => ({ "data-name": e.name, "data-uses": e.uses })));
     ready(section, data.top_emotes.length > 0);
   }
 
   function chatters(root, data) {
     const section = panel(root, "chatters", "Top chatters");
-    section.append(ranked(data.top_chatters, (c) => [c.login, el("span", { class: "count" }, fmtInt(c.messages))],
+    section.append(ranked(data.top_chatters, (c) => [c.login, el("span", { class: "rc-count" }, fmtInt(c.messages))],
       (c) => ({ "data-login": c.login, "data-messages": c.messages })));
     section.append(el("h3", {}, `New chatters: ${fmtInt(data.summary.new_chatters)} `, el("small", {}, "first message in the channel")));
-    section.append(ranked(data.new_chatters, (c) => [c.login, el("span", { class: "count" }, fmtInt(c.messages))]));
+    section.append(ranked(data.new_chatters, (c) => [c.login, el("span", { class: "rc-count" }, fmtInt(c.messages))]));
     ready(section, data.top_chatters.length > 0);
   }
 
@@ -204,35 +204,35 @@
     const section = panel(root, "comparison", "Compared with the channel's previous streams", null, true);
     const c = data.comparison;
     if (!c.streams) {
-      section.append(el("p", { class: "muted" }, "This is the channel's first stored stream: nothing to compare with yet."));
+      section.append(el("p", { class: "rc-muted" }, "This is the channel's first stored stream: nothing to compare with yet."));
       ready(section, true);
       return;
     }
     const change = (key, value) => {
-      if (value === null || value === undefined) return el("td", { class: "num" }, "–");
+      if (value === null || value === undefined) return el("td", { class: "rc-num" }, "–");
       const text = key === "mood" ? fmtScore(value) : (value >= 0 ? "+" : "") + Math.round(value * 100) + "%";
-      return el("td", { class: "num " + (value > 0 ? "up" : value < 0 ? "down" : "") }, text);
+      return el("td", { class: "rc-num" + (value > 0 ? "up" : value < 0 ? "down" : "") }, text);
     };
     const show = (key, v) => (v === null || v === undefined ? "–" : key === "mood" ? fmtScore(v) : key === "rate" ? fmtRate(v) : fmtInt(Math.round(v)));
     const rows = [["rate", "Messages per minute"], ["chatters", "Unique chatters"], ["mood", "Mean sentiment"]];
     section.append(el("table", {},
-      el("tr", {}, el("th", {}, ""), el("th", { class: "num" }, "this stream"), el("th", { class: "num" }, `mean of previous ${c.streams}`), el("th", { class: "num" }, "change")),
-      ...rows.map(([key, label]) => el("tr", {}, el("td", {}, label), el("td", { class: "num" }, show(key, c[key].this)),
-        el("td", { class: "num" }, show(key, c[key].previous)), change(key, c[key].change)))));
+      el("tr", {}, el("th", {}, ""), el("th", { class: "rc-num" }, "this stream"), el("th", { class: "rc-num" }, `mean of previous ${c.streams}`), el("th", { class: "rc-num" }, "change")),
+      ...rows.map(([key, label]) => el("tr", {}, el("td", {}, label), el("td", { class: "rc-num" }, show(key, c[key].this)),
+        el("td", { class: "rc-num" }, show(key, c[key].previous)), change(key, c[key].change)))));
     section.append(el("h3", {}, "Previous streams"));
     section.append(ranked(c.previous, (p) => [`${p.started_at.slice(0, 16).replace("T", " ")} UTC`,
-      el("span", { class: "count" }, `${fmtInt(p.messages)} messages · ${fmtRate(p.rate)}/min · ${fmtInt(p.chatters)} chatters · mood ${fmtScore(p.sentiment_mean)}`)]));
+      el("span", { class: "rc-count" }, `${fmtInt(p.messages)} messages · ${fmtRate(p.rate)}/min · ${fmtInt(p.chatters)} chatters · mood ${fmtScore(p.sentiment_mean)}`)]));
     ready(section, true);
   }
 
   function renderRecap(data, root) {
     root.replaceChildren();
     const st = data.stream;
-    const heading = el("header", { class: "recap-head" },
+    const heading = el("header", { class: "rc-recap-head" },
       el("h1", {}, `#${data.channel} · ${st.title || "stream"} · ${st.started_at.slice(0, 16).replace("T", " ")} UTC`),
-      el("p", { class: "muted" }, `${st.id} · ${st.source === "twitch" ? "Twitch stream" : "chat session"}` +
+      el("p", { class: "rc-muted" }, `${st.id} · ${st.source === "twitch" ? "Twitch stream" : "chat session"}` +
         (st.category ? ` · ${st.category}` : "") + (st.vod_id ? ` · VOD ${st.vod_id}` : "") + ` · generated ${data.generated_at}`));
-    const grid = el("main", { class: "recap-grid" });
+    const grid = el("main", { class: "rc-recap-grid" });
     root.append(heading, grid);
     for (const part of [summary, activity, mood, hype, negative, timeline, emotes, chatters, comparison]) part(grid, data);
   }

@@ -173,6 +173,7 @@ async def supervise(
         app = create_app(
             store, status=pipeline.status_json, host=settings.dashboard.host,
             channel_control=control, control_token=settings.dashboard.control_token,
+            streams_gap_minutes=settings.streams.gap_minutes,
         )  # fmt: skip
         server = make_server(app)
         background.append(asyncio.create_task(serve(server, sock), name="dashboard"))

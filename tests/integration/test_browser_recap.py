@@ -83,12 +83,12 @@ def test_recap_renders_offline_with_every_panel(channel: str, shared_data: Path,
         assert page.inner_text('[data-kpi="mood"]') == f"{summary['mood']:+.2f}"
         assert page.inner_text('[data-kpi="duration"]') == summary["duration"]
         bars = page.evaluate(
-            "() => document.querySelector('[data-panel=activity] .chart').data[0].y"
+            "() => document.querySelector('[data-panel=activity] .rc-chart').data[0].y"
             ".reduce((a, b) => a + b, 0)"
         )
         assert bars == summary["messages"]
         hype = page.eval_on_selector_all(
-            '[data-panel="hype"] .moment', "els => els.map(e => e.dataset.offset)"
+            '[data-panel="hype"] .rc-moment', "els => els.map(e => e.dataset.offset)"
         )
         assert hype == [h["offset"] for h in recap["hype_moments"]] and hype
         emotes = page.eval_on_selector_all(
@@ -104,7 +104,7 @@ def test_recap_renders_offline_with_every_panel(channel: str, shared_data: Path,
             "els => els.map(e => [e.dataset.login, +e.dataset.messages])",
         )
         assert chatters == [[c["login"], c["messages"]] for c in recap["top_chatters"]]
-        events = page.get_attribute('[data-panel="timeline"] .chart', "data-events")
+        events = page.get_attribute('[data-panel="timeline"] .rc-chart', "data-events")
         assert events == str(len(recap["events"])) and recap["events"]
         assert "mean of previous 1" in page.inner_text('[data-panel="comparison"]')
         page.screenshot(path=str(tmp_path / "recap.png"), full_page=True)
