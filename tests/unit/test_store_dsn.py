@@ -107,7 +107,11 @@ def test_schema_files_are_numbered_idempotent_statements() -> None:
     assert [f"{m.version:03d}_{m.name}.sql" for m in migrations] == files
     for migration in migrations:
         for statement in migration.statements:
-            assert re.match(r"CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS ", statement), statement
+            # Every statement can run again: a create or a column added only if missing.
+            idempotent = (
+                r"CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS |ALTER TABLE \w+ ADD COLUMN IF NOT EXISTS "
+            )
+            assert re.match(idempotent, statement), statement
 
 
 def test_split_statements_drops_comments_and_blank_parts() -> None:
