@@ -26,6 +26,7 @@ from chatpulse.run import Runner
 from chatpulse.run.embedded import Pipeline, PipelineConfig
 from chatpulse.run.status import StatusLine
 from chatpulse.sources.base import Source
+from chatpulse.streams.keeper import StreamKeeper, with_streams
 
 if TYPE_CHECKING:
     from chatpulse.alerts.monitor import AlertMonitor
@@ -68,7 +69,9 @@ async def run_pipeline(
             from chatpulse.run.kafka import KafkaRun
 
             runner = kafka_run = KafkaRun(settings, source, store, store_spool=_spool_dir(settings.store.dsn))
-            kafka_run.sink = with_alerts(kafka_run.sink, alerts)
+            kafka_run.sink = with_streams(
+                with_alerts(kafka_run.sink, alerts), _stream_keeper(settings, store)
+            )
             if metrics is not None:
                 metrics.attach(kafka_run.metrics, kafka_run.health)
         else:
@@ -79,7 +82,8 @@ async def run_pipeline(
                 max_age_s=max(2.0, config.busy_flush_age_s * 2), spool_dir=_spool_dir(settings.store.dsn),
             )  # fmt: skip
             runner = pipeline = Pipeline(
-                source, with_alerts(sink, alerts), settings.sentiment, config,
+                source, with_streams(with_alerts(sink, alerts), _stream_keeper(settings, store)),
+                settings.sentiment, config,
                 emote_cache=settings.emotes.cache_folder(), privacy=settings.privacy,
             )  # fmt: skip
             if metrics is not None:
@@ -110,6 +114,11 @@ async def run_pipeline(
         if metrics is not None:
             metrics.server.stop()
         store.close()
+
+
+def _stream_keeper(settings: Settings, store: Any) -> StreamKeeper:
+    """Keeps the streams table current from the stored chat (chat sessions, Twitch's figures)."""
+    return StreamKeeper(store, settings.streams.gap_minutes, settings.streams.update_interval_s)
 
 
 def _alert_monitor(settings: Settings, source: Source, sock: Any) -> AlertMonitor | None:

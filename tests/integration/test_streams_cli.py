@@ -56,6 +56,13 @@ def _json(filled: Filled, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def test_run_kept_the_streams_table_current(filled: Filled) -> None:
+    # Nothing recomputed by hand yet: the rows are those `run --replay` wrote as chat arrived.
+    listed = _json(filled, "streams", "--channel", "xqcow", "--json")
+    assert _stored(filled) == sorted((s["id"], s["messages"]) for s in listed)
+    assert len(listed) == 3
+
+
 def test_three_chat_sessions_newest_first_with_their_chat(filled: Filled) -> None:
     streams = _json(filled, "streams", "--channel", "xqcow", "--json")
     messages = sum(1 for line in filled.lines if " PRIVMSG #xqcow " in line)

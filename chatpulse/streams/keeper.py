@@ -1,0 +1,179 @@
+"""Keeping the ``streams`` table current while ``run`` stores chat.
+
+:class:`StreamsSink` wraps the run's sink (both run shapes hand it every batch): after the sink
+took a batch it notes the batch's channels and earliest time (two Arrow reductions, no copy).
+:class:`StreamKeeper`'s thread then, every ``streams.update_interval_s``, recomputes from the
+minute aggregates the chat sessions of the channels that spoke, from the start of the session
+their new chat joins (:func:`chatpulse.streams.recompute.recompute_channel`), plus those whose
+newest session was still open (so a channel that falls silent gets its end), and refreshes the
+figures of Twitch's streams of those channels. A few small queries per channel per interval,
+off the store thread; a last pass runs once the sink is closed (everything stored).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chatpulse.events import ChatEvent
+from chatpulse.store import Sink, Store
+from chatpulse.store.rows import StoreBatch
+from chatpulse.store.sink import SinkStats
+from chatpulse.streams.recompute import recompute_channel, refresh_figures
+from chatpulse.streams.sessions import MINUTE_MS
+from chatpulse.streams.table import streams_since
+
+log = logging.getLogger(__name__)
+
+SESSION_START_SQL: Final = """
+SELECT max(toUnixTimestamp64Milli(started_at)) AS start, count() AS n FROM streams FINAL
+WHERE channel = {channel:String} AND source = 'chat' AND NOT dropped
+  AND started_at <= fromUnixTimestamp64Milli({at:Int64}, 'UTC')
+"""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class StreamKeeper:
+    """Recomputes the sessions of channels that spoke (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        gap_minutes: float,
+        interval_s: float,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.gap_minutes = gap_minutes
+        self.interval_s = interval_s
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._pending: dict[str, int] = {}  # channel -> earliest chat time seen since the last pass
+        self._open: dict[str, int] = {}  # channel -> start of its newest session, while open
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+        self.updated = 0  # channel recomputes done
+        self.failures = 0
+        self.busy_s = 0.0  # time spent recomputing
+
+    def note(self, batch: StoreBatch) -> None:
+        """Remember which channels ``batch`` holds chat of, and its earliest time."""
+        messages = batch.messages
+        if messages.num_rows == 0:
+            return
+        earliest = pc.min(messages.column("sent_at")).cast(pa.int64()).as_py()
+        channels = pc.unique(messages.column("channel")).to_pylist()
+        with self._lock:
+            for channel in channels:
+                if channel:
+                    self._pending[channel] = min(self._pending.get(channel, earliest), earliest)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="streams", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.run_pass()
+
+    def close(self) -> None:
+        """Stop the thread and make a last pass (call once the sink has stored everything)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.run_pass()
+
+    def run_pass(self) -> int:
+        """One pass over the channels that spoke or are open; returns how many were updated."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        todo = {**{c: start for c, start in self._open.items()}, **pending}
+        for channel, earliest in pending.items():
+            if channel in self._open:
+                todo[channel] = min(earliest, self._open[channel])
+        if not todo:
+            return 0
+        started = time.perf_counter()
+        now = self.clock()
+        done = 0
+        for channel, earliest in sorted(todo.items()):
+            try:
+                self._update(channel, earliest, now)
+                done += 1
+            except Exception:  # the run goes on; the next pass tries again
+                self.failures += 1
+                with self._lock:
+                    self._pending[channel] = min(self._pending.get(channel, earliest), earliest)
+                log.warning("streams: could not update #%s", channel, exc_info=True)
+        self.passes += 1
+        self.updated += done
+        self.busy_s += time.perf_counter() - started
+        return done
+
+    def _update(self, channel: str, earliest: int, now: int) -> None:
+        at = earliest - int(self.gap_minutes * MINUTE_MS)  # new chat may join the session before
+        found = self.store.query(SESSION_START_SQL, {"channel": channel, "at": at})
+        since = int(found[0]["start"]) if found and found[0]["n"] else 0
+        sessions = recompute_channel(self.store, channel, self.gap_minutes, now, since)
+        if sessions and sessions[-1].ended_at is None:
+            self._open[channel] = sessions[-1].started_at
+        else:
+            self._open.pop(channel, None)
+        live = [
+            r
+            for r in streams_since(self.store, channel, "twitch", min(since, earliest))
+            if r.started_at <= now
+        ]
+        refresh_figures(self.store, live, now)
+
+
+class StreamsSink:
+    """A :class:`~chatpulse.store.Sink` that also shows every batch it took to a
+    :class:`StreamKeeper`; everything else is the wrapped sink's."""
+
+    def __init__(self, inner: Sink, keeper: StreamKeeper) -> None:
+        self.inner = inner
+        self.keeper = keeper
+        self.stats: SinkStats = inner.stats
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.inner.spool_dir
+
+    def add(self, events: Sequence[ChatEvent]) -> None:
+        self.inner.add(events)
+
+    def add_batch(self, batch: StoreBatch) -> None:
+        self.inner.add_batch(batch)
+        self.keeper.note(batch)
+
+    def flush(self, *, wait: bool = True) -> None:
+        self.inner.flush(wait=wait)
+
+    def poll(self) -> None:
+        self.inner.poll()
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.keeper.close()
+
+
+def with_streams(sink: Sink, keeper: StreamKeeper | None) -> Sink:
+    """``sink``, keeping the streams table current through ``keeper`` when there is one."""
+    if keeper is None:
+        return sink
+    keeper.start()
+    return StreamsSink(sink, keeper)
