@@ -33,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chatpulse.dashboard import actions, params, queries, shape
+from chatpulse.dashboard import actions, event_buckets, params, queries, shape, window_hints
 from chatpulse.dashboard.control import ChannelControl
 from chatpulse.dashboard.streams_api import StreamsApi
 from chatpulse.errors import StoreError
@@ -143,11 +143,13 @@ class DashboardApi:
         scope, resolved = self._scope(query, channel_values)
         per_channel = queries.totals(self.store, scope, floor) if scope.channels else []
         overall = queries.overall(self.store, scope, floor) if scope.channels else None
+        with_messages = [r["channel"] for r in per_channel if int(r["messages"])]
         return {
             "window": resolved.as_json(),
             "channels": list(scope.channels),
             "totals": _totals_json(overall),
             "per_channel": [{"channel": r["channel"], **_totals_json(r)} for r in per_channel],
+            "quiet": window_hints.quiet_channels(self.store, scope.channels, with_messages, scope.from_ms),
         }
 
     def series(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
@@ -187,11 +189,17 @@ class DashboardApi:
         limit = params.integer(query, "limit", 200, 1, 2000)
         scope, resolved = self._scope(query, channel_values)
         if not scope.channels:
-            return {"window": resolved.as_json(), "events": []}
+            return {"window": resolved.as_json(), "events": [], "total": 0, "bucketed": False}
+        # Every event of the window: one by one while they fit the limit, else counted per
+        # chart bucket and type (a busy hour is thousands of timeouts and deletions).
+        total = event_buckets.count(self.store, scope)
+        if total > limit:
+            items = event_buckets.buckets(self.store, scope, resolved.bucket_s)
+            return {"window": resolved.as_json(), "events": items, "total": total, "bucketed": True}
         rows = queries.timeline_events(self.store, scope, limit)
         bits = queries.cheers(self.store, scope, limit)
         items = shape.timeline(rows, bits)[-limit:]
-        return {"window": resolved.as_json(), "events": items}
+        return {"window": resolved.as_json(), "events": items, "total": total, "bucketed": False}
 
     def hype(self, query: Mapping[str, str], channel_values: list[str]) -> dict[str, Any]:
         """The strongest hype minutes: the detector and minute counts of ``chatpulse report``

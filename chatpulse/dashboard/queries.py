@@ -99,19 +99,23 @@ ORDER BY messages DESC, user_login
 LIMIT {limit:UInt32}
 """
 
-TIMELINE_SQL: Final = """
-SELECT toUnixTimestamp64Milli(sent_at) AS t, channel, kind, notice_type, user_login,
-       target_user_login, ban_duration, system_text, text, params
-FROM chat_events FINAL
+# The events the timeline shows (chatpulse.dashboard.event_buckets counts the same ones).
+TIMELINE_FILTER: Final = """
 WHERE channel IN {channels:Array(String)}
   AND sent_at >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC')
   AND sent_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')
   AND (kind IN ('clearchat', 'clearmsg', 'coverage')
        OR (kind = 'usernotice'
            AND notice_type IN ('sub', 'resub', 'subgift', 'submysterygift', 'raid', 'announcement')))
-ORDER BY sent_at DESC
-LIMIT {limit:UInt32}
 """
+
+TIMELINE_SQL: Final = f"""
+SELECT toUnixTimestamp64Milli(sent_at) AS t, channel, kind, notice_type, user_login,
+       target_user_login, ban_duration, system_text, text, params
+FROM chat_events FINAL {TIMELINE_FILTER}
+ORDER BY sent_at DESC
+LIMIT {{limit:UInt32}}
+"""  # noqa: S608 - constant text; values are query parameters
 
 CHEERS_SQL: Final = """
 SELECT toUnixTimestamp64Milli(sent_at) AS t, channel, user_login, bits, text

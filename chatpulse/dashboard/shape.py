@@ -85,7 +85,7 @@ def score(value: Any) -> float | None:
     return None if math.isnan(number) else round(number, 4)
 
 
-_NOTICE_TYPES: Final = {
+NOTICE_TYPES: Final = {
     "sub": "sub",
     "resub": "resub",
     "subgift": "subgift",
@@ -128,7 +128,7 @@ def _event_item(row: Mapping[str, Any]) -> dict[str, Any] | None:
         params = dict(params)
     amount = 1
     if kind == "usernotice":
-        kind_name = _NOTICE_TYPES.get(notice)
+        kind_name = NOTICE_TYPES.get(notice)
         if kind_name is None:
             return None
         if kind_name == "giftbomb":

@@ -228,3 +228,31 @@ async def test_a_limited_stream_ends_after_that_many_lines_with_current_receive_
     assert len(paced) == 50
     with pytest.raises(ValueError, match="limit"):
         SyntheticSource(limit=-1)
+
+
+def _channel_shares(lines: list[str]) -> dict[str, float]:
+    counts = Counter(m[1] for line in lines if (m := re.search(r" PRIVMSG #(\w+) ", line)))
+    total = sum(counts.values())
+    return {channel: n / total for channel, n in counts.items()}
+
+
+async def test_demo_live_chat_continues_the_back_fill_at_the_same_rates() -> None:
+    # 30 s of back-fill (no hype spike starts before 150 s), then 4 s of live chat: each channel
+    # keeps its share of the chat, and live times follow the back-fill's.
+    from chatpulse.sources.synthetic.demo import DemoSource
+
+    demo = DemoSource(rate=2000.0, history_s=30.0)
+    demo.history_stored()  # as if the back-fill were stored at once: live chat follows it directly
+    history: list[str] = []
+    live: list[str] = []
+    async for item in demo.stream():
+        assert isinstance(item, RawLine)
+        (history if demo.in_history else live).append(item.line)
+        if len(live) >= 8000:
+            break
+    await demo.close()
+    before, after = _channel_shares(history[-len(live) :]), _channel_shares(live)
+    assert set(before) == set(after)
+    assert all(abs(before[c] - after[c]) < 0.05 for c in before), (before, after)
+    sent = [int(m[1]) for line in history[-100:] + live[:100] if (m := re.search(r"tmi-sent-ts=(\d+)", line))]
+    assert sent == sorted(sent)

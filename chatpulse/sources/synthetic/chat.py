@@ -313,6 +313,11 @@ class SyntheticChat:
 
     # --- messages ----------------------------------------------------------------------------
 
+    def resume_at(self, ms: int) -> None:
+        """Continue the chat from wall-clock time ``ms``: the next lines are stamped from ``ms``
+        on (a pause, e.g. while a back-fill is stored, leaves a gap instead of old timestamps)."""
+        self._start_ms = ms - int(self.elapsed_s * 1000)
+
     def _ts(self) -> int:
         return self._start_ms + int(self.elapsed_s * 1000)
 
@@ -593,7 +598,10 @@ class SyntheticSource:
         seed: int = 0,
         duration: float | None = None,
         limit: int | None = None,
+        chat: SyntheticChat | None = None,
     ) -> None:
+        """``chat``: continue that generator (its channels, sizes and moods) from now instead of
+        starting a new one; its own rate applies."""
         if rate is not None and rate < 0:
             raise ValueError("rate must not be negative")
         if duration is not None and duration <= 0:
@@ -603,7 +611,11 @@ class SyntheticSource:
         self.rate = rate or None
         self.duration = duration
         self.limit = limit
-        self._chat = SyntheticChat(channels, self.rate or UNPACED_TIMELINE_RATE, seed, now_ms())
+        if chat is None:
+            chat = SyntheticChat(channels, self.rate or UNPACED_TIMELINE_RATE, seed, now_ms())
+        else:
+            chat.resume_at(now_ms())
+        self._chat = chat
         self._closed = False
 
     @property
@@ -615,12 +627,13 @@ class SyntheticSource:
         started = loop.time()
         deadline = math.inf if self.duration is None else started + self.duration
         chat = self._chat
+        offset = chat.elapsed_s  # a continued chat (see __init__) is paced from where it stands
         received = now_ms()
         for count, line in enumerate(itertools.islice(chat.lines(), self.limit)):
             if self._closed:
                 return
             if self.rate is not None:
-                due = started + chat.elapsed_s
+                due = started + chat.elapsed_s - offset
                 now = loop.time()
                 if due > deadline or now >= deadline:
                     return

@@ -34,10 +34,11 @@ class DemoSource:
         self._stored.set()
 
     async def stream(self) -> AsyncIterator[SourceItem]:
-        # History fills [now - history_s, now] in simulated time (hype spikes make it denser), so
-        # it ends where live chat begins: no hole in the charts however long the back-fill takes.
-        # A different seed from the live part, so message ids never repeat.
-        chat = SyntheticChat(self.channels, self.rate, self.seed + 1, now_ms() - int(self.history_s * 1000))
+        # History fills [now - history_s, now] in simulated time (hype spikes make it denser), and
+        # live chat continues the same generator: each channel keeps its size, mood and any hype
+        # under way, so its rate does not jump where the back-fill ends (a second generator drew
+        # other channel sizes, and rates fell up to 10x there).
+        chat = SyntheticChat(self.channels, self.rate, self.seed, now_ms() - int(self.history_s * 1000))
         for i, line in enumerate(chat.lines()):
             if self._closed or chat.elapsed_s >= self.history_s:
                 break
@@ -52,8 +53,8 @@ class DemoSource:
         await self._stored.wait()
         if self._closed:
             return
-        # Created only now: live chat's tmi-sent-ts starts at the moment it is paced from.
-        self.live = SyntheticSource(channels=self.channels, rate=self.rate, seed=self.seed)
+        # Created only now: live chat's tmi-sent-ts resumes at the moment it is paced from.
+        self.live = SyntheticSource(rate=self.rate, chat=chat)
         async for item in self.live.stream():
             yield item
 
