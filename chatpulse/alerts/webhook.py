@@ -98,7 +98,8 @@ class WebhookSender:
             while (self._queue or self._busy) and time.monotonic() < deadline:
                 self._cond.wait(min(0.05, max(0.0, deadline - time.monotonic())))
             self._closing = True
-            left = len(self._queue)
+            # The queued alerts, and one being attempted (its thread stops counting at closing).
+            left = len(self._queue) + int(self._busy)
             self._queue.clear()
             self._cond.notify_all()
         self._wake.set()
@@ -133,9 +134,10 @@ class WebhookSender:
     def _deliver(self, payload: bytes) -> None:
         for attempt in range(self.max_attempts):
             if self._closing:
-                self.stats.failed += 1
-                return
+                return  # counted by close()
             status, retry_after, error = self._post(payload)
+            if self._closing:
+                return  # an attempt that outlasted close(): already counted as failed there
             if status is not None:
                 self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
             if status is not None and 200 <= status < 300:
