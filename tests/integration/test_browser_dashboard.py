@@ -99,6 +99,8 @@ def test_every_panel_renders_and_matches_the_api(demo: str, tmp_path: Path) -> N
         if docs_copy:
             page.screenshot(path=docs_copy, full_page=True)
 
+        _check_readability(page, demo)
+
         # 2. Freeze a finished window (custom range ending 15 s ago) and compare with the API.
         channels = page.eval_on_selector_all(".chip.selected", "els => els.map(e => e.dataset.channel)")
         page.click('[data-range="custom"]')
@@ -149,12 +151,125 @@ def test_every_panel_renders_and_matches_the_api(demo: str, tmp_path: Path) -> N
         assert shown == [[c["user_login"], c["messages"]] for c in chatters] and shown
         events = _api(demo, "events", limit=500, **query)["events"]
         assert page.get_attribute('[data-panel="events"]', "data-count") == str(len(events))
-        series = _api(demo, "series", **query)["series"]
+        answer = _api(demo, "series", **query)
         traces = page.evaluate(
             "() => document.getElementById('chart-messages').data.map(t => t.y.reduce((a, b) => a + b, 0))"
         )
-        per_minute = 60 / _api(demo, "series", **query)["window"]["bucket_s"]
-        assert sum(traces) == pytest.approx(sum(r["messages"] for r in series) * per_minute)
+        # msgs/min over the part of each bucket inside the window (its first and last stick out).
+        w = answer["window"]
+        spans = [
+            min(r["t"] + w["bucket_s"] * 1000, w["to"]) - max(r["t"], w["from"]) for r in answer["series"]
+        ]
+        rates = [r["messages"] * 60_000 / span for r, span in zip(answer["series"], spans, strict=True)]
+        assert sum(traces) == pytest.approx(sum(rates))
         page.screenshot(path=str(tmp_path / "dashboard-custom-range.png"), full_page=True)
         assert problems == []
         browser.close()
+
+
+def _luminance(rgb: tuple[int, ...]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+
+
+def _overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def _check_readability(page: Any, demo: str) -> None:
+    """What a viewer of the live demo notices: legends free of the chart toolbar, one channel's
+    sentiment at a time, readable user names, a still-filling last bucket marked as such, events
+    over the whole window, and a hint when the window holds no chat of a channel."""
+    # Chart toolbars (shown on hover) never cover a legend.
+    for chart in ("chart-messages", "chart-chatters", "chart-sentiment", "chart-events"):
+        page.hover(f"#{chart} .plot-container")
+        boxes = page.evaluate(
+            """id => { const root = document.getElementById(id);
+                const box = (sel) => { const e = root.querySelector(sel); if (!e) return null;
+                  const r = e.getBoundingClientRect();
+                  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+                return [box('.modebar'), box('g.legend')]; }""",
+            chart,
+        )
+        toolbar, legend = boxes
+        assert toolbar and legend, chart
+        assert not _overlaps(toolbar, legend), chart
+
+    # Sentiment: one channel's bars and mean at a time, chosen with the panel's chips.
+    chips = page.eval_on_selector_all("#sentiment-channels .mini", "els => els.map(e => e.dataset.channel)")
+    assert len(chips) == 4
+    names = page.evaluate("() => document.getElementById('chart-sentiment').data.map(t => t.name)")
+    assert names == ["positive", "neutral", "negative", f"{chips[0]} mean"]
+    page.click(f'#sentiment-channels .mini[data-channel="{chips[1]}"]')
+    page.wait_for_function(
+        "name => document.getElementById('chart-sentiment').data[3].name === name", arg=f"{chips[1]} mean"
+    )
+
+    # User names: every colour in the feed reads at 4.5:1 or more on the feed's background,
+    # including the demo's dark blue and dark green.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#feed .user')]"
+        ".some(u => ['#0000FF', '#008000'].includes(u.dataset.color))",
+        timeout=30_000,
+    )
+    shown = page.eval_on_selector_all(
+        "#feed li .user[data-color]",
+        "els => els.map(e => [e.dataset.color, getComputedStyle(e).color,"
+        " getComputedStyle(e.parentElement).backgroundColor])",
+    )
+    assert shown
+    for picked, color, background in shown:
+        assert _contrast(_rgb(color), _rgb(background)) >= 4.5, (picked, color)
+
+    # The live window's last bucket is still filling: drawn dotted, apart from the settled line
+    # (once it covers half its 10 s; before that it is left out).
+    dotted = page.wait_for_function(
+        "() => { const names = document.getElementById('chart-messages').data"
+        ".filter(t => t.line.dash === 'dot').map(t => t.name); return names.length && names; }",
+        timeout=20_000,
+    ).json_value()
+    assert dotted and all(name.endswith("(in progress)") for name in dotted)
+
+    # No hole where live chat follows the back-fill: every channel has chat in every 10 s bucket
+    # from its first to its newest.
+    series = _api(demo, "series", channel=chips, range="15m")
+    step = series["window"]["bucket_s"] * 1000
+    for channel in chips:
+        times = [row["t"] for row in series["series"] if row["channel"] == channel]
+        assert times == list(range(times[0], times[-1] + step, step)), channel
+
+    # Events: the whole 15 minutes, counted per bucket when there are many.
+    events = _api(demo, "events", limit=500, channel=chips, range="15m")
+    assert page.get_attribute('[data-panel="events"]', "data-total") is not None
+    assert events["bucketed"]  # 15 minutes of four busy demo chats: thousands of events
+    first_chat = min(row["t"] for row in _api(demo, "series", channel=chips, range="15m")["series"])
+    first_event = min(item["t"] for item in events["events"])
+    assert first_event <= first_chat + 2 * events["window"]["bucket_s"] * 1000
+    assert sum(item["count"] for item in events["events"]) == events["total"] > 500
+
+    # A window after all chat: every channel is listed with when it last spoke and what to do.
+    later = int(time.time() * 1000) + 3_600_000
+    page.goto(f"{demo}/?channel={','.join(chips).upper()}&from={later}&to={later + 600_000}")
+    page.wait_for_selector("#window-hint:not(.hidden)", timeout=20_000)
+    hinted = page.eval_on_selector_all(
+        "#window-hint [data-channel]", "els => els.map(e => e.dataset.channel)"
+    )
+    assert sorted(hinted) == sorted(chips)
+    assert "widen the range" in page.inner_text("#window-hint")
+    page.goto(demo)
+    page.wait_for_selector('[data-panel="messages"][data-state="ready"]', timeout=30_000)

@@ -15,8 +15,10 @@ const EVENT_STYLE = {
 };
 const PLOT_LAYOUT = {
   paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: "#c8c8d0", size: 11 },
+  // The legend sits under the x axis: above the plot, plotly's mode bar (top right, shown on
+  // hover) covered it in the narrow charts.
   margin: { l: 44, r: 14, t: 6, b: 30 }, showlegend: true,
-  legend: { orientation: "h", y: 1.12, x: 0, font: { size: 11 } },
+  legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", x: 0, font: { size: 11 } },
   xaxis: { type: "date", gridcolor: "#26262f", zeroline: false },
   yaxis: { gridcolor: "#26262f", zeroline: false, rangemode: "tozero" },
   hovermode: "x unified", uirevision: "keep",
@@ -32,6 +34,7 @@ const state = {
   feedAfter: null, // cursor: the newest feed message shown
   feedKey: "",
   colors: new Map(),
+  sentimentChannel: null, // the one channel the sentiment chart shows (one at a time: readable)
 };
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -105,10 +108,41 @@ function plot(id, traces, layout = {}) {
   if (target.querySelector(".empty")) target.replaceChildren();
   const merged = {
     ...PLOT_LAYOUT, ...layout,
+    // Room under the time axis (two-line tick labels) for the legend's rows.
+    margin: { ...PLOT_LAYOUT.margin, b: 40 + legendRows(traces, target.clientWidth) * 22, ...(layout.margin || {}) },
     xaxis: { ...PLOT_LAYOUT.xaxis, ...(layout.xaxis || {}) },
     yaxis: { ...PLOT_LAYOUT.yaxis, ...(layout.yaxis || {}) },
   };
   window.Plotly.react(target, traces, merged, PLOT_CONFIG);
+}
+
+// Legend rows under a chart: a horizontal legend wraps, about one entry per 130 px of width.
+function legendRows(traces, width) {
+  const named = traces.filter((t) => t.showlegend !== false).length;
+  return named === 0 ? 0 : Math.ceil(named / Math.max(1, Math.floor(width / 130)));
+}
+
+// A user's chat colour made readable on the dark panel: raised in lightness until its contrast
+// with the background reaches 4.5:1 (WCAG AA for text), keeping its hue. Twitch lets users pick
+// any colour, so dark blue on near-black is common.
+const FEED_BACKGROUND = [0x1c, 0x1c, 0x24];
+function luminance([r, g, b]) {
+  const lin = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+function readableColor(hex, background = FEED_BACKGROUND) {
+  const match = /^#?([0-9a-f]{6})$/i.exec(hex || "");
+  if (!match) return null;
+  let rgb = [0, 2, 4].map((i) => parseInt(match[1].slice(i, i + 2), 16));
+  // Blend towards white in small steps: the hue stays, only lightness rises.
+  for (let step = 0; step < 20 && contrast(rgb, background) < 4.5; step++) {
+    rgb = rgb.map((c) => Math.round(c + (255 - c) * 0.12));
+  }
+  return `rgb(${rgb.join(", ")})`;
 }
 
 function clearPlot(id, text) {
@@ -187,15 +221,66 @@ function renderOverview(body) {
   const kpis = document.getElementById("kpis");
   kpis.dataset.state = t.messages > 0 ? "ready" : "empty";
   kpis.dataset.messages = String(t.messages);
+  renderQuiet(body.quiet || [], w);
   const dot = document.getElementById("live-dot");
   dot.classList.toggle("paused", state.paused);
   dot.classList.toggle("stale", !state.paused && !w.live);
   dot.title = state.paused ? "paused" : w.live ? "live" : "no new chat in the last minute";
 }
 
+function ago(ms) {
+  const minutes = Math.round(ms / 60000);
+  if (minutes < 90) return `${Math.max(minutes, 1)} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
+}
+
+// Selected channels without chat in the window, and why: their last message is older (a wider
+// range shows it), newer, or there is none.
+function renderQuiet(quiet, w) {
+  const box = document.getElementById("window-hint");
+  box.replaceChildren(...quiet.map((q) => el("div", { "data-channel": q.channel, "data-last": q.last_message },
+    el("strong", {}, q.channel), ": ",
+    q.last_message === null ? "nothing stored yet"
+      : q.before_window ? `last message ${ago(w.to - q.last_message)} before this window (${localTime(q.last_message, true)}) — widen the range`
+        : `no chat in this window; it spoke later, at ${localTime(q.last_message, true)}`)));
+  box.classList.toggle("hidden", quiet.length === 0);
+}
+
+// Each bucket's rate over the time it covers inside the window: the first and the last bucket
+// stick out of it (the last one is still filling while chat is live), so per-bucket counts would
+// dip there and read as "chat died".
+function bucketSpan(t, w) {
+  return Math.max(Math.min(t + w.bucket_s * 1000, w.to) - Math.max(t, w.from), 1000);
+}
+
+// Line traces per channel. A live window's last bucket is still filling (and its newest second
+// or so is not stored yet): drawn dotted, apart from the line, once it covers half its span,
+// and left out before that, when it would only be a dip.
+function seriesTraces(byChannel, value, w) {
+  const traces = [];
+  for (const [channel, points] of byChannel) {
+    const last = points[points.length - 1];
+    // Only a range that ends now (not a custom one, whose end has passed) has a filling bucket.
+    const filling = w.live && state.range !== "custom" && last.t + w.bucket_s * 1000 > w.to;
+    const settled = filling ? points.slice(0, -1) : points;
+    const shown = filling && bucketSpan(last.t, w) >= (w.bucket_s * 1000) / 2;
+    const line = { color: colorOf(channel), width: 2, shape: "spline", smoothing: 0.4 };
+    traces.push({ type: "scatter", mode: "lines", name: channel, line,
+      x: settled.map((p) => plotTime(p.t)), y: settled.map((p) => value(p, w)) });
+    if (shown) {
+      const tail = points.slice(-2);
+      traces.push({ type: "scatter", mode: "lines+markers", name: `${channel} (in progress)`, showlegend: false,
+        line: { ...line, dash: "dot" }, marker: { size: 5, color: colorOf(channel) },
+        x: tail.map((p) => plotTime(p.t)), y: tail.map((p) => value(p, w)),
+        hovertemplate: `${channel}: %{y:.0f} (this bucket is still filling)<extra></extra>` });
+    }
+  }
+  return traces;
+}
+
 function renderSeries(body) {
   const rows = body.series;
-  const bucketMin = body.window.bucket_s / 60;
   const byChannel = new Map();
   for (const row of rows) {
     if (!byChannel.has(row.channel)) byChannel.set(row.channel, []);
@@ -209,39 +294,40 @@ function renderSeries(body) {
     for (const id of ["chart-messages", "chart-chatters", "chart-sentiment"]) clearPlot(id, "No messages in this window.");
     return;
   }
-  const lines = (field, scale = 1) => [...byChannel].map(([channel, points]) => ({
-    type: "scatter", mode: "lines", name: channel, line: { color: colorOf(channel), width: 2, shape: "spline", smoothing: 0.4 },
-    x: points.map((p) => plotTime(p.t)), y: points.map((p) => p[field] * scale),
-  }));
-  plot("chart-messages", lines("messages", 1 / bucketMin), { yaxis: { title: { text: "msgs/min" } } });
-  plot("chart-chatters", lines("chatters"));
+  const w = body.window;
+  const perMinute = (p) => (p.messages * 60000) / bucketSpan(p.t, w);
+  plot("chart-messages", seriesTraces(byChannel, perMinute, w), { yaxis: { title: { text: "msgs/min" } } });
+  plot("chart-chatters", seriesTraces(byChannel, (p) => p.chatters, w));
 
-  // Sentiment: the mix of all selected channels as stacked bars, each channel's mean as a line.
-  const buckets = new Map();
-  for (const row of rows) {
-    const b = buckets.get(row.t) || { positive: 0, neutral: 0, negative: 0 };
-    b.positive += row.positive; b.neutral += row.neutral; b.negative += row.negative;
-    buckets.set(row.t, b);
-  }
-  const times = [...buckets.keys()].sort((a, b) => a - b);
-  const share = (label) => times.map((t) => {
-    const b = buckets.get(t);
-    return (100 * b[label]) / Math.max(b.positive + b.neutral + b.negative, 1);
-  });
+  // Sentiment: one channel at a time (four channels' bars on top of each other were unreadable):
+  // its positive / neutral / negative shares as stacked bars and its mean score as a line.
+  const shown = [...byChannel.keys()];
+  if (!shown.includes(state.sentimentChannel)) state.sentimentChannel = shown[0];
+  renderSentimentChoice(shown);
+  const points = byChannel.get(state.sentimentChannel);
+  const total = (p) => Math.max(p.positive + p.neutral + p.negative, 1);
   const mix = [["positive", "#2fbf71"], ["neutral", "#4a4d55"], ["negative", "#ef4e4e"]].map(([label, color]) => ({
-    type: "bar", name: label, showlegend: false, x: times.map(plotTime), y: share(label), marker: { color, opacity: 0.55 },
-    hovertemplate: `${label} %{y:.0f}%<extra></extra>`,
+    type: "bar", name: label, x: points.map((p) => plotTime(p.t)), y: points.map((p) => (100 * p[label]) / total(p)),
+    marker: { color, opacity: 0.6 }, hovertemplate: `${label} %{y:.0f}%<extra></extra>`,
   }));
-  const means = [...byChannel].map(([channel, points]) => ({
-    type: "scatter", mode: "lines", name: channel, yaxis: "y2",
-    line: { color: colorOf(channel), width: 2.5 }, x: points.map((p) => plotTime(p.t)), y: points.map((p) => p.mean_score),
-  }));
-  plot("chart-sentiment", [...mix, ...means], {
+  const mean = {
+    type: "scatter", mode: "lines", name: `${state.sentimentChannel} mean`, yaxis: "y2",
+    line: { color: colorOf(state.sentimentChannel), width: 2.5 }, x: points.map((p) => plotTime(p.t)), y: points.map((p) => p.mean_score),
+  };
+  plot("chart-sentiment", [...mix, mean], {
     barmode: "stack", bargap: 0.05,
     yaxis: { title: { text: "% of messages" }, range: [0, 100] },
     yaxis2: { overlaying: "y", side: "right", range: [-1, 1], zeroline: true, zerolinecolor: "#55555f", showgrid: false, title: { text: "mean" } },
-    margin: { l: 44, r: 40, t: 6, b: 30 },
+    margin: { l: 44, r: 40, t: 6 },
   });
+}
+
+function renderSentimentChoice(channels) {
+  const box = document.getElementById("sentiment-channels");
+  box.replaceChildren(...(channels.length < 2 ? [] : channels.map((channel) => el("button", {
+    class: "mini" + (channel === state.sentimentChannel ? " selected" : ""), "data-channel": channel,
+    onclick: () => { state.sentimentChannel = channel; refreshNow(); },
+  }, el("span", { class: "swatch", style: `background:${colorOf(channel)}` }), channel))));
 }
 
 function emoteIcon(emote) {
@@ -290,16 +376,23 @@ function renderEvents(body) {
     if (!byType.has(e.type)) byType.set(e.type, []);
     byType.get(e.type).push(e);
   }
+  // Many events: the API counts them per chart bucket (body.bucketed); a marker then stands for
+  // e.count events and grows with it.
   const traces = [...byType].map(([type, items]) => {
     const [color, symbol] = EVENT_STYLE[type] || ["#c8c8d0", "circle"];
+    const count = items.reduce((sum, e) => sum + (e.count || 1), 0);
     return {
-      type: "scatter", mode: "markers", name: `${type} (${items.length})`,
+      type: "scatter", mode: "markers", name: `${type} (${fmtInt(count)})`,
       x: items.map((e) => plotTime(e.t)), y: items.map(() => type),
-      marker: { color, symbol, size: items.map((e) => Math.min(8 + 2 * Math.log2(1 + (e.amount || 1)), 22)), line: { width: 1, color } },
-      text: items.map((e) => `${e.channel}: ${e.detail}`), hovertemplate: "%{text}<extra></extra>",
+      marker: { color, symbol, size: items.map((e) => Math.min(8 + 2 * Math.log2(1 + (body.bucketed ? e.count : e.amount || 1)), 22)), line: { width: 1, color } },
+      text: items.map((e) => (body.bucketed ? `${localTime(e.t)} +${e.bucket_s} s · ${e.detail}` : `${e.channel}: ${e.detail}`)),
+      hovertemplate: "%{text}<extra></extra>",
     };
   });
-  plot("chart-events", traces, { hovermode: "closest", showlegend: true, yaxis: { type: "category", rangemode: "normal" }, margin: { l: 90, r: 14, t: 6, b: 30 } });
+  const panel = document.querySelector('[data-panel="events"]');
+  panel.dataset.total = String(body.total ?? events.length);
+  panel.dataset.bucketed = String(Boolean(body.bucketed));
+  plot("chart-events", traces, { hovermode: "closest", showlegend: true, yaxis: { type: "category", rangemode: "normal" }, margin: { l: 90, r: 14, t: 6 } });
 }
 
 function renderHype(body) {
@@ -370,7 +463,7 @@ async function refreshFeed() {
     list.append(el("li", { class: m.label || "neutral", "data-id": m.id },
       el("span", { class: "score" }, fmtScore(m.score)),
       state.selected.length > 1 ? el("span", { class: "chan" }, m.channel) : null,
-      el("span", { class: "user", style: m.color ? `color:${m.color}` : null }, m.user_name || m.user_login),
+      el("span", { class: "user", style: m.color ? `color:${readableColor(m.color)}` : null, "data-color": m.color }, m.user_name || m.user_login),
       m.text));
     state.feedAfter = m.cursor;
   }
@@ -481,7 +574,8 @@ function setupChannelControl() {
 // from/to in epoch ms open those channels over that window; anything malformed is ignored.
 function applyLinkParams() {
   const params = new URLSearchParams(window.location.search);
-  const channels = params.getAll("channel").flatMap((v) => v.split(",")).filter((c) => /^[a-z0-9_]{1,25}$/.test(c));
+  const channels = params.getAll("channel").flatMap((v) => v.split(","))
+    .map((c) => c.trim().toLowerCase().replace(/^#/, "")).filter((c) => /^[a-z0-9_]{1,25}$/.test(c));
   if (channels.length) state.selected = channels;
   const from = Number(params.get("from"));
   const to = Number(params.get("to"));

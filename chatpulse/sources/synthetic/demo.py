@@ -38,13 +38,10 @@ class DemoSource:
         # live chat continues the same generator: each channel keeps its size, mood and any hype
         # under way, so its rate does not jump where the back-fill ends (a second generator drew
         # other channel sizes, and rates fell up to 10x there).
-        chat = SyntheticChat(self.channels, self.rate, self.seed, now_ms() - int(self.history_s * 1000))
-        for i, line in enumerate(chat.lines()):
-            if self._closed or chat.elapsed_s >= self.history_s:
-                break
-            if i % 512 == 0:
-                await asyncio.sleep(0)
-            yield RawLine(line, now_ms())
+        start_ms = now_ms() - int(self.history_s * 1000)
+        chat = SyntheticChat(self.channels, self.rate, self.seed, start_ms)
+        async for item in self._chat_until(chat, self.history_s):
+            yield item
         self.in_history = False
         if self._closed:
             return
@@ -53,10 +50,27 @@ class DemoSource:
         await self._stored.wait()
         if self._closed:
             return
+        # The chat of the seconds the back-fill took to store, made now as back-fill too: the
+        # charts have no hole where live chat begins.
+        self.in_history = True
+        async for item in self._chat_until(chat, (now_ms() - start_ms) / 1000):
+            yield item
+        self.in_history = False
+        if self._closed:
+            return
         # Created only now: live chat's tmi-sent-ts resumes at the moment it is paced from.
         self.live = SyntheticSource(rate=self.rate, chat=chat)
         async for item in self.live.stream():
             yield item
+
+    async def _chat_until(self, chat: SyntheticChat, elapsed_s: float) -> AsyncIterator[SourceItem]:
+        """``chat``'s lines up to ``elapsed_s`` of its simulated time, as fast as they are taken."""
+        for i, line in enumerate(chat.lines()):
+            if self._closed or chat.elapsed_s >= elapsed_s:
+                break
+            if i % 512 == 0:
+                await asyncio.sleep(0)
+            yield RawLine(line, now_ms())
 
     async def close(self) -> None:
         self._closed = True
