@@ -4,7 +4,8 @@
 took a batch it notes the batch's channels and earliest time (two Arrow reductions, no copy).
 :class:`StreamKeeper`'s thread then, every ``streams.update_interval_s``, recomputes from the
 minute aggregates the chat sessions of the channels that spoke, from the start of the session
-their new chat joins (:func:`chatpulse.streams.recompute.recompute_channel`), plus those whose
+their new chat joins (:func:`chatpulse.streams.recompute.recompute_channels`, all channels of
+a pass at once), plus those whose
 newest session was still open (so a channel that falls silent gets its end), and refreshes the
 figures of Twitch's streams of those channels. A few small queries per channel per interval,
 off the store thread; a last pass runs once the sink is closed (everything stored).
@@ -17,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,17 +26,11 @@ from chatpulse.events import ChatEvent
 from chatpulse.store import Sink, Store
 from chatpulse.store.rows import StoreBatch
 from chatpulse.store.sink import SinkStats
-from chatpulse.streams.recompute import recompute_channel, refresh_figures
+from chatpulse.streams.recompute import recompute_channels, refresh_figures
 from chatpulse.streams.sessions import MINUTE_MS
-from chatpulse.streams.table import streams_since
+from chatpulse.streams.table import session_starts, streams_since
 
 log = logging.getLogger(__name__)
-
-SESSION_START_SQL: Final = """
-SELECT max(toUnixTimestamp64Milli(started_at)) AS start, count() AS n FROM streams FINAL
-WHERE channel = {channel:String} AND source = 'chat' AND NOT dropped
-  AND started_at <= fromUnixTimestamp64Milli({at:Int64}, 'UTC')
-"""
 
 
 def now_ms() -> int:
@@ -65,19 +59,22 @@ class StreamKeeper:
         self.passes = 0
         self.updated = 0  # channel recomputes done
         self.failures = 0
-        self.busy_s = 0.0  # time spent recomputing
+        self.busy_s = 0.0  # time spent in passes
+        self.note_s = 0.0  # time spent noting batches (on the store thread)
 
     def note(self, batch: StoreBatch) -> None:
         """Remember which channels ``batch`` holds chat of, and its earliest time."""
         messages = batch.messages
         if messages.num_rows == 0:
             return
+        started = time.perf_counter()
         earliest = pc.min(messages.column("sent_at")).cast(pa.int64()).as_py()
         channels = pc.unique(messages.column("channel")).to_pylist()
         with self._lock:
             for channel in channels:
                 if channel:
                     self._pending[channel] = min(self._pending.get(channel, earliest), earliest)
+            self.note_s += time.perf_counter() - started
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="streams", daemon=True)
@@ -98,44 +95,41 @@ class StreamKeeper:
         """One pass over the channels that spoke or are open; returns how many were updated."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        todo = {**{c: start for c, start in self._open.items()}, **pending}
+        todo = dict(self._open)
         for channel, earliest in pending.items():
-            if channel in self._open:
-                todo[channel] = min(earliest, self._open[channel])
+            todo[channel] = min(earliest, todo.get(channel, earliest))
         if not todo:
             return 0
         started = time.perf_counter()
-        now = self.clock()
-        done = 0
-        for channel, earliest in sorted(todo.items()):
-            try:
-                self._update(channel, earliest, now)
-                done += 1
-            except Exception:  # the run goes on; the next pass tries again
-                self.failures += 1
-                with self._lock:
+        try:
+            self._update(todo, self.clock())
+        except Exception:  # the run goes on; the next pass tries again
+            self.failures += 1
+            with self._lock:
+                for channel, earliest in todo.items():
                     self._pending[channel] = min(self._pending.get(channel, earliest), earliest)
-                log.warning("streams: could not update #%s", channel, exc_info=True)
+            log.warning("streams: could not update %d channel(s)", len(todo), exc_info=True)
+            return 0
+        finally:
+            self.busy_s += time.perf_counter() - started
         self.passes += 1
-        self.updated += done
-        self.busy_s += time.perf_counter() - started
-        return done
+        self.updated += len(todo)
+        return len(todo)
 
-    def _update(self, channel: str, earliest: int, now: int) -> None:
-        at = earliest - int(self.gap_minutes * MINUTE_MS)  # new chat may join the session before
-        found = self.store.query(SESSION_START_SQL, {"channel": channel, "at": at})
-        since = int(found[0]["start"]) if found and found[0]["n"] else 0
-        sessions = recompute_channel(self.store, channel, self.gap_minutes, now, since)
-        if sessions and sessions[-1].ended_at is None:
-            self._open[channel] = sessions[-1].started_at
-        else:
-            self._open.pop(channel, None)
-        live = [
-            r
-            for r in streams_since(self.store, channel, "twitch", min(since, earliest))
-            if r.started_at <= now
-        ]
-        refresh_figures(self.store, live, now)
+    def _update(self, todo: dict[str, int], now: int) -> None:
+        # New chat may join a session that ended up to a gap before it: start from the newest
+        # session that began before that (or recompute the channel whole when it has none).
+        gap_ms = int(self.gap_minutes * MINUTE_MS)
+        starts = session_starts(self.store, {c: earliest - gap_ms for c, earliest in todo.items()})
+        since = {channel: starts.get(channel, 0) for channel in todo}
+        for channel, sessions in recompute_channels(self.store, since, self.gap_minutes, now).items():
+            if sessions and sessions[-1].ended_at is None:
+                self._open[channel] = sessions[-1].started_at
+            else:
+                self._open.pop(channel, None)
+        reach = {channel: min(since[channel], todo[channel]) for channel in todo}
+        twitch = [r for found in streams_since(self.store, reach, "twitch").values() for r in found]
+        refresh_figures(self.store, [r for r in twitch if r.started_at <= now], now)
 
 
 class StreamsSink:

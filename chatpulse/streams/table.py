@@ -18,35 +18,48 @@ from typing import Any, Final
 from chatpulse.store import Store
 
 SOURCES: Final = ("twitch", "chat")
-_WINDOW_INDEX = (
-    "arrayFirstIndex((s, e) -> {t} >= s AND {t} < e, {{starts:Array(Int64)}}, {{ends:Array(Int64)}})"
-)
+# Per-channel values travel as arrays beside the channel list: the channel's own entry is
+# arrayElement(values, indexOf(channels, channel)).
+_OWN = "arrayElement({{{name}:{type}}}, indexOf({{channels:Array(String)}}, channel))"
+_SINCE = _OWN.format(name="sinces", type="Array(Int64)")
+_STARTS = _OWN.format(name="starts", type="Array(Array(Int64))")
+_ENDS = _OWN.format(name="ends", type="Array(Array(Int64))")
+
+
+def _window(t: str) -> str:
+    """SQL: the 1-based number of the channel's window holding time ``t`` (ms), 0 for none."""
+    return f"arrayFirstIndex((s, e) -> {t} >= s AND {t} < e, {_STARTS}, {_ENDS})"
+
+
 _MINUTE_MS = "toUnixTimestamp(minute) * 1000"
 FIGURES_SQL: Final = f"""
-SELECT {_WINDOW_INDEX.format(t=_MINUTE_MS)} AS w,
+SELECT channel, {_window(_MINUTE_MS)} AS w,
        countMerge(messages) AS messages, uniqMerge(chatters) AS chatters,
        avgMerge(sentiment_mean) AS sentiment_mean, sumMerge(bits_sum) AS bits
 FROM chat_minute
-WHERE channel = {{channel:String}}
+WHERE channel IN {{channels:Array(String)}}
   AND minute >= toDateTime(intDiv({{since:Int64}}, 1000), 'UTC')
   AND minute < toDateTime(intDiv({{until:Int64}}, 1000), 'UTC')
-GROUP BY w HAVING w > 0
+GROUP BY channel, w HAVING w > 0
 """  # noqa: S608 - constant text; values are query parameters
+# No FINAL: like the minute aggregates, these counts rely on the sink never storing an event twice.
 EVENT_FIGURES_SQL: Final = f"""
-SELECT {_WINDOW_INDEX.format(t="toUnixTimestamp64Milli(sent_at)")} AS w,
+SELECT channel, {_window("toUnixTimestamp64Milli(sent_at)")} AS w,
        countIf(notice_type IN ('sub', 'resub')) AS subs, countIf(notice_type = 'subgift') AS gifts
-FROM chat_events FINAL
-WHERE channel = {{channel:String}} AND kind = 'usernotice'
+FROM chat_events
+WHERE channel IN {{channels:Array(String)}} AND kind = 'usernotice'
+  AND notice_type IN ('sub', 'resub', 'subgift')
   AND sent_at >= fromUnixTimestamp64Milli({{since:Int64}}, 'UTC')
   AND sent_at < fromUnixTimestamp64Milli({{until:Int64}}, 'UTC')
-GROUP BY w HAVING w > 0
+GROUP BY channel, w HAVING w > 0
 """  # noqa: S608
-ACTIVE_MINUTES_SQL: Final = """
-SELECT toUnixTimestamp(minute) * 1000 AS minute_ms
+ACTIVE_MINUTES_SQL: Final = f"""
+SELECT channel, toUnixTimestamp(minute) * 1000 AS minute_ms
 FROM chat_minute
-WHERE channel = {channel:String} AND minute >= toDateTime(intDiv({since:Int64}, 1000), 'UTC')
-GROUP BY minute HAVING countMerge(messages) > 0 ORDER BY minute
-"""
+WHERE channel IN {{channels:Array(String)}}
+  AND minute >= toDateTime(intDiv({_SINCE}, 1000), 'UTC')
+GROUP BY channel, minute HAVING countMerge(messages) > 0 ORDER BY channel, minute
+"""  # noqa: S608
 _COLUMNS = """
 channel, stream_id, source, toUnixTimestamp64Milli(started_at) AS started_at,
 toUnixTimestamp64Milli(ended_at) AS ended_at, title, category,
@@ -60,9 +73,15 @@ ORDER BY started_at DESC, source DESC, stream_id
 """  # noqa: S608
 LIST_SINCE_SQL: Final = f"""
 SELECT {_COLUMNS} FROM streams FINAL
-WHERE channel = {{channel:String}} AND source = {{source:String}} AND NOT dropped
-  AND (ended_at IS NULL OR ended_at >= fromUnixTimestamp64Milli({{since:Int64}}, 'UTC'))
-ORDER BY started_at
+WHERE channel IN {{channels:Array(String)}} AND source = {{source:String}} AND NOT dropped
+  AND (ended_at IS NULL OR ended_at >= fromUnixTimestamp64Milli({_SINCE}, 'UTC'))
+ORDER BY channel, started_at
+"""  # noqa: S608
+SESSION_STARTS_SQL: Final = f"""
+SELECT channel, max(toUnixTimestamp64Milli(started_at)) AS start FROM streams FINAL
+WHERE channel IN {{channels:Array(String)}} AND source = 'chat' AND NOT dropped
+  AND started_at <= fromUnixTimestamp64Milli({_OWN.format(name="ats", type="Array(Int64)")}, 'UTC')
+GROUP BY channel
 """  # noqa: S608
 STREAM_CHANNELS_SQL: Final = """
 SELECT DISTINCT channel FROM streams FINAL WHERE NOT dropped ORDER BY channel
@@ -114,34 +133,56 @@ class StreamRow:
         )  # fmt: skip
 
 
-def window_figures(store: Store, channel: str, windows: Sequence[tuple[int, int]]) -> list[Figures]:
-    """The figures of each ``[start, end)`` window (ms, not overlapping), in the given order."""
+def windows_figures(store: Store, windows: Sequence[tuple[str, int, int]]) -> list[Figures]:
+    """The figures of each ``(channel, start, end)`` window (ms; a channel's windows do not
+    overlap), in the given order: two queries for any number of channels and windows."""
     if not windows:
         return []
+    channels = sorted({channel for channel, _, _ in windows})
+    where = {channel: index for index, channel in enumerate(channels)}
+    starts: list[list[int]] = [[] for _ in channels]
+    ends: list[list[int]] = [[] for _ in channels]
+    position: dict[tuple[str, int], int] = {}
+    for number, (channel, start, end) in enumerate(windows):
+        starts[where[channel]].append(start)
+        ends[where[channel]].append(end)
+        position[(channel, len(starts[where[channel]]))] = number
     params = {
-        "channel": channel,
-        "starts": [start for start, _ in windows],
-        "ends": [end for _, end in windows],
-        "since": min(start for start, _ in windows),
-        "until": max(end for _, end in windows),
-    }
+        "channels": channels, "starts": starts, "ends": ends,
+        "since": min(start for _, start, _ in windows), "until": max(end for _, _, end in windows),
+    }  # fmt: skip
     found = [Figures() for _ in windows]
     for row in store.query(FIGURES_SQL, params):
         mean = row["sentiment_mean"]
-        found[int(row["w"]) - 1] = Figures(
+        found[position[(row["channel"], int(row["w"]))]] = Figures(
             int(row["messages"]), int(row["chatters"]),
             None if mean is None or mean != mean else round(float(mean), 4), bits=int(row["bits"]),
         )  # fmt: skip
     for row in store.query(EVENT_FIGURES_SQL, params):
-        index = int(row["w"]) - 1
+        index = position[(row["channel"], int(row["w"]))]
         found[index] = replace(found[index], subs=int(row["subs"]), gifts=int(row["gifts"]))
+    return found
+
+
+def window_figures(store: Store, channel: str, windows: Sequence[tuple[int, int]]) -> list[Figures]:
+    """The figures of each of ``channel``'s ``[start, end)`` windows, in the given order."""
+    return windows_figures(store, [(channel, start, end) for start, end in windows])
+
+
+def channels_minutes(store: Store, since: Mapping[str, int]) -> dict[str, list[int]]:
+    """Each channel's minutes (ms) with at least one message from its ``since`` on, oldest first."""
+    found: dict[str, list[int]] = {channel: [] for channel in since}
+    if not since:
+        return found
+    params = {"channels": list(since), "sinces": list(since.values())}
+    for row in store.query(ACTIVE_MINUTES_SQL, params):
+        found[row["channel"]].append(int(row["minute_ms"]))
     return found
 
 
 def active_minutes(store: Store, channel: str, since_ms: int = 0) -> list[int]:
     """The channel's minutes (ms) with at least one message, from ``since_ms`` on, oldest first."""
-    rows = store.query(ACTIVE_MINUTES_SQL, {"channel": channel, "since": since_ms})
-    return [int(r["minute_ms"]) for r in rows]
+    return channels_minutes(store, {channel: since_ms})[channel]
 
 
 def list_streams(store: Store, channel: str) -> list[StreamRow]:
@@ -149,10 +190,24 @@ def list_streams(store: Store, channel: str) -> list[StreamRow]:
     return [StreamRow.from_row(r) for r in store.query(LIST_SQL, {"channel": channel})]
 
 
-def streams_since(store: Store, channel: str, source: str, since_ms: int) -> list[StreamRow]:
-    """The channel's streams of one source still live or ended at or after ``since_ms``."""
-    params = {"channel": channel, "source": source, "since": since_ms}
-    return [StreamRow.from_row(r) for r in store.query(LIST_SINCE_SQL, params)]
+def streams_since(store: Store, since: Mapping[str, int], source: str) -> dict[str, list[StreamRow]]:
+    """Per channel, its streams of one source still live or ended at or after its ``since``."""
+    found: dict[str, list[StreamRow]] = {channel: [] for channel in since}
+    if not since:
+        return found
+    params = {"channels": list(since), "sinces": list(since.values()), "source": source}
+    for row in store.query(LIST_SINCE_SQL, params):
+        found[row["channel"]].append(StreamRow.from_row(row))
+    return found
+
+
+def session_starts(store: Store, at: Mapping[str, int]) -> dict[str, int]:
+    """Per channel, the start of its newest stored chat session that began at or before its
+    ``at`` (channels without one are absent)."""
+    if not at:
+        return {}
+    rows = store.query(SESSION_STARTS_SQL, {"channels": list(at), "ats": list(at.values())})
+    return {r["channel"]: int(r["start"]) for r in rows}
 
 
 def stream_channels(store: Store) -> list[str]:
