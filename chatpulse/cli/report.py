@@ -76,7 +76,9 @@ def command(
         raise ConfigError(f"invalid --until {until!r}: use ISO-8601, e.g. 2019-09-15T01:00:00Z") from None
     store = open_cli_store(config_file, store_dsn)
     try:
-        report = build_report(store, channel, since_s, until_ms, top=top, events_limit=events_limit)
+        report = build_report(
+            store, channel, since_s, until_ms, top=top, events_limit=events_limit, trim=True
+        )
     finally:
         store.close()
     if as_json:

@@ -35,13 +35,14 @@ def parse_duration(text: str) -> float:
 
 
 def resolve_window(
-    store: Store, channel: str, since_s: float | None, until_ms: int | None
+    store: Store, channel: str, since_s: float | None, until_ms: int | None, trim: bool = False
 ) -> tuple[int, int] | None:
     """``(since_ms, until_ms)`` for the report, or None when the channel has no messages.
 
-    The window is trimmed to the channel's stored chat (its first minute .. newest message):
-    ``--since 1h`` on an 8-minute recording reports on those 8 minutes, rates included, instead
-    of 52 empty ones. A window that misses the stored chat entirely stays as asked.
+    ``trim`` (``chatpulse report``): the window is trimmed to the channel's stored chat (its
+    first minute .. newest message), so ``--since 1h`` on an 8-minute recording reports on those
+    8 minutes, rates included, instead of 52 empty ones. A window that misses the stored chat
+    entirely stays as asked. Scheduled reports (one per hour or day) keep their period.
     """
     latest = queries.latest_message_ms(store, channel)
     if latest is None:
@@ -55,7 +56,7 @@ def resolve_window(
         return first, end
     start = end - int(since_s * 1000)
     trimmed = max(start, first), min(end, latest + 1)
-    return trimmed if trimmed[0] < trimmed[1] else (start, end)
+    return trimmed if trim and trimmed[0] < trimmed[1] else (start, end)
 
 
 def build_report(
@@ -66,9 +67,10 @@ def build_report(
     *,
     top: int = 10,
     events_limit: int = 50,
+    trim: bool = False,
 ) -> dict[str, Any]:
     """Every figure of the report; ``{"channel", "empty": True}`` when nothing is stored."""
-    window = resolve_window(store, channel, since_s, until_ms)
+    window = resolve_window(store, channel, since_s, until_ms, trim)
     if window is None:
         return {"channel": channel, "empty": True}
     since_ms, until_ms = window
