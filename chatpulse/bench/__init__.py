@@ -20,7 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "twitch": "TwitchIrcSource join time and memory for 1,000 channels on the local IRC test server",
     "e2e": "chatpulse run end to end: sustained msgs/s, peak memory; p95 sent_at -> queryable at 1k msgs/s",
     "kafka": "EventProducer vs raw confluent-kafka produce; ingest -> enrich -> sink msgs/s, local broker",
-    "streams": "recap of a 10M-message stream, streams recomputed for 10M messages, cost to run of keeping them",
+    "streams": "recap of a 10M-message stream; streams recomputed from 10M messages; run cost of keeping",
     "archive": "chatpulse import from a local justlog/rustlog archive vs run --replay --speed max, lines/s",
     "alerts": "alert thread work per line vs a worker; run --replay with a hanging webhook vs without alerts",
 }

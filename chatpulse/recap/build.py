@@ -171,7 +171,7 @@ def build_recap(
         "negative_moments": negative,
         "events": events,
         "top_emotes": [shape.emote_json(r) for r in recap_sql.top_emotes(store, channel, start, end, top)],
-        "top_chatters": shared.top_chatters(store, channel, start, end, top),
+        "top_chatters": recap_sql.top_chatters(store, channel, start, end, top),
         "new_chatters": newcomers[:top],
         "comparison": {
             **comparison(_summary_of(stream, now_ms), [_summary_of(s, now_ms) for s in older]),

@@ -27,6 +27,7 @@ from chatpulse.run.embedded import Pipeline, PipelineConfig
 from chatpulse.run.status import StatusLine
 from chatpulse.sources.base import Source
 from chatpulse.streams.keeper import StreamKeeper, with_streams
+from chatpulse.streams.watcher import twitch_watcher
 
 if TYPE_CHECKING:
     from chatpulse.alerts.monitor import AlertMonitor
@@ -99,8 +100,15 @@ async def run_pipeline(
 
         # A command refused this folder while we hold it points its user to our dashboard.
         started = time.monotonic()
-        with dashboard_note(folder_of(settings.store.dsn), url_of(sock) if sock is not None else None):
-            await supervise(runner, store, settings, sock, duration, control, metrics)
+        # With Twitch credentials, Helix says when the channels were live (streams table).
+        watcher = twitch_watcher(settings, store, source, control.channels)
+        watching = asyncio.create_task(watcher.run(), name="streams") if watcher is not None else None
+        try:
+            with dashboard_note(folder_of(settings.store.dsn), url_of(sock) if sock is not None else None):
+                await supervise(runner, store, settings, sock, duration, control, metrics)
+        finally:
+            if watching is not None:
+                watching.cancel()
         if alerts is not None:
             Console(stderr=True).print(escape(alerts.report()), highlight=False)
         from chatpulse.run.silence import silence_error

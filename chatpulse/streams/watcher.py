@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Final
 
 from chatpulse.errors import ChatPulseError
 from chatpulse.store import Store
@@ -21,6 +22,9 @@ from chatpulse.streams.helix import HelixStreams
 from chatpulse.streams.recompute import refresh_figures
 from chatpulse.streams.table import StreamRow, streams_since
 from chatpulse.streams.tracker import StreamTracker
+
+if TYPE_CHECKING:
+    from chatpulse.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +85,24 @@ class TwitchStreamWatcher:
                 self.failures += 1
                 log.warning("streams: Twitch's stream status unavailable: %s", exc)
             await asyncio.sleep(self.interval_s)
+
+
+# Sources that read Twitch itself (replays, the demo and synthetic chat have no Twitch streams).
+LIVE_SOURCES: Final = frozenset({"irc", "eventsub", "irc+eventsub", "eventsub+irc"})
+
+
+def twitch_watcher(
+    settings: Settings, store: Store, source: object, channels: Callable[[], Iterable[str]]
+) -> TwitchStreamWatcher | None:
+    """The run's watcher when it reads live Twitch with a client id and token, else None.
+
+    ``channels`` are the source's joined channels (they change with join/part), else the ones
+    it was started with."""
+    twitch = settings.twitch
+    if twitch.client_id is None or twitch.token is None or getattr(source, "name", "") not in LIVE_SOURCES:
+        return None
+    started_with = tuple(getattr(source, "channels", ()) or twitch.channels)
+    client = HelixStreams(twitch.client_id, twitch.token, twitch.helix_url)
+    return TwitchStreamWatcher(
+        store, client, lambda: tuple(channels()) or started_with, settings.streams.poll_interval_s
+    )

@@ -126,3 +126,28 @@ def test_eventsub_stream_notifications_map_to_stream_events() -> None:
     assert eventsub_stream_event(online) == ("online", "xqcow", "9001", 1689778611634)
     assert eventsub_stream_event(offline) == ("offline", "xqcow", "", 1689789600500)
     assert eventsub_stream_event({"metadata": {"message_type": "session_keepalive"}, "payload": {}}) is None
+
+
+def test_run_watches_twitch_only_for_live_twitch_sources_with_credentials(tmp_path: Path) -> None:
+    from chatpulse.config import load_settings
+    from chatpulse.streams.watcher import twitch_watcher
+
+    class Live:
+        name = "irc"
+        channels = ("xqcow",)
+
+    class Replay:
+        name = "replay"
+
+    store = open_store(StoreSettings(dsn=f"chdb://{tmp_path / 'db'}"))
+    store.migrate()
+    try:
+        env = {"TWITCH_CLIENT_ID": "app", "TOKEN": "oauth:secret-token"}
+        settings = load_settings(env_file=None, environ=env)
+        watcher = twitch_watcher(settings, store, Live(), lambda: ())
+        assert watcher is not None and list(watcher.channels()) == ["xqcow"]
+        assert twitch_watcher(settings, store, Replay(), lambda: ()) is None
+        anonymous = load_settings(env_file=None, environ={})
+        assert twitch_watcher(anonymous, store, Live(), lambda: ()) is None
+    finally:
+        store.close()
