@@ -18,7 +18,8 @@
    share of the run's wall time. The A/B ratio moves by several percent between runs on a
    shared 2-core machine.
 
-Options: ``--opt messages=N --opt lines=N --opt rounds=N --opt interval_s=S``.
+Options: ``--opt messages=N --opt lines=N --opt rounds=N --opt interval_s=S`` (``messages=0``
+or ``lines=0`` skips part 1 or 2).
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def run(options: BenchOptions) -> list[Measurement]:
     rounds = int(options.extra.get("rounds", 1 if options.quick else 2))
     interval_s = float(options.extra.get("interval_s", StreamSettings().update_interval_s))
     with tempfile.TemporaryDirectory(prefix="chatpulse-bench-streams-") as folder:
-        results = _scale(Path(folder), messages)
-        results += _run_cost(Path(folder), lines, rounds, interval_s)
+        results = _scale(Path(folder), messages) if messages else []
+        if lines:
+            results += _run_cost(Path(folder), lines, rounds, interval_s)
     return results

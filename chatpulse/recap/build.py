@@ -107,7 +107,8 @@ def build_recap(
     events = [
         {**item, **place(item["t"], start, vod)}
         for item in shape.timeline(
-            board.timeline_events(store, scope, EVENTS_LIMIT), board.cheers(store, scope, EVENTS_LIMIT)
+            board.timeline_events(store, scope, EVENTS_LIMIT),
+            recap_sql.cheers(store, channel, start, end, EVENTS_LIMIT),
         )
         if item["type"] in _TIMELINE_TYPES
     ]
@@ -116,12 +117,13 @@ def build_recap(
     for item in events:
         amounts[item["type"]] += int(item["amount"])
 
-    newcomers = recap_sql.new_chatters(store, channel, start, end)
+    people = recap_sql.chatters(store, channel, start, end, top)
     total_messages = sum(counts.values())
     peak_minute = max(minutes, key=lambda m: (m["messages"], -m["minute"]), default=None)
     scored = sum(m.scored for m in moods)
     older = [s for s in streams if s.started_at < start][:PREVIOUS_STREAMS]
-    f = window_figures(store, channel, [(start, end)])[0]  # fresh, also for a live stream
+    # A chat session's figures were just computed; a Twitch stream's are refreshed here.
+    f = stream.figures if stream.source == "chat" else window_figures(store, channel, [(start, end)])[0]
     return {
         "channel": channel,
         "generated_at": format_time(now_ms),
@@ -132,7 +134,7 @@ def build_recap(
             "live": stream.ended_at is None,
             "messages": total_messages,
             "chatters": f.chatters,
-            "new_chatters": len(newcomers),
+            "new_chatters": people.new_count,
             "mean_rate": _rate(stream, now_ms),
             "peak_rate": int(peak_minute["messages"]) if peak_minute else 0,
             "peak_at": None
@@ -171,8 +173,8 @@ def build_recap(
         "negative_moments": negative,
         "events": events,
         "top_emotes": [shape.emote_json(r) for r in recap_sql.top_emotes(store, channel, start, end, top)],
-        "top_chatters": recap_sql.top_chatters(store, channel, start, end, top),
-        "new_chatters": newcomers[:top],
+        "top_chatters": people.top,
+        "new_chatters": people.new,
         "comparison": {
             **comparison(_summary_of(stream, now_ms), [_summary_of(s, now_ms) for s in older]),
             "previous": [{**stream_json(s, now_ms), "rate": _rate(s, now_ms)} for s in older],
