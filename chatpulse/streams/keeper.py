@@ -6,9 +6,10 @@ took a batch it notes the batch's channels and earliest time (two Arrow reductio
 minute aggregates the chat sessions of the channels that spoke, from the start of the session
 their new chat joins (:func:`chatpulse.streams.recompute.recompute_channels`, all channels of
 a pass at once), plus those whose
-newest session was still open (so a channel that falls silent gets its end), and refreshes the
-figures of Twitch's streams of those channels. A few small queries per channel per interval,
-off the store thread; a last pass runs once the sink is closed (everything stored).
+newest session was still open (so a channel that falls silent gets its end). In the usual
+case (chat after the start of a channel's newest session) a pass is three queries and one
+insert for all its channels, off the store thread; a last pass runs once the sink is closed.
+Twitch's own streams are refreshed by :mod:`chatpulse.streams.watcher`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from chatpulse.events import ChatEvent
 from chatpulse.store import Sink, Store
 from chatpulse.store.rows import StoreBatch
 from chatpulse.store.sink import SinkStats
-from chatpulse.streams.recompute import recompute_channels, refresh_figures
+from chatpulse.streams.recompute import recompute_channels
 from chatpulse.streams.sessions import MINUTE_MS
-from chatpulse.streams.table import session_starts, streams_since
+from chatpulse.streams.table import session_starts
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class StreamKeeper:
         self._lock = threading.Lock()
         self._pending: dict[str, int] = {}  # channel -> earliest chat time seen since the last pass
         self._open: dict[str, int] = {}  # channel -> start of its newest session, while open
+        self._starts: dict[str, int] = {}  # channel -> start of its newest session
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.passes = 0
@@ -117,19 +119,23 @@ class StreamKeeper:
         return len(todo)
 
     def _update(self, todo: dict[str, int], now: int) -> None:
-        # New chat may join a session that ended up to a gap before it: start from the newest
-        # session that began before that (or recompute the channel whole when it has none).
+        # Chat at or after the start of a channel's newest session can only extend that session
+        # or start new ones (an earlier session ended at least a gap before it), so recomputing
+        # from that start suffices and no stored session can vanish. Chat from before it (a
+        # late batch, imported history) may join sessions: start from the newest session that
+        # began a gap before it, and look for sessions that are gone.
+        late = {c: t for c, t in todo.items() if c not in self._starts or t < self._starts[c]}
         gap_ms = int(self.gap_minutes * MINUTE_MS)
-        starts = session_starts(self.store, {c: earliest - gap_ms for c, earliest in todo.items()})
-        since = {channel: starts.get(channel, 0) for channel in todo}
-        for channel, sessions in recompute_channels(self.store, since, self.gap_minutes, now).items():
+        starts = session_starts(self.store, {c: t - gap_ms for c, t in late.items()})
+        since = {c: self._starts[c] if c not in late else starts.get(c, 0) for c in todo}
+        found = recompute_channels(self.store, since, self.gap_minutes, now, drop_stale=bool(late))
+        for channel, sessions in found.items():
+            if sessions:
+                self._starts[channel] = sessions[-1].started_at
             if sessions and sessions[-1].ended_at is None:
                 self._open[channel] = sessions[-1].started_at
             else:
                 self._open.pop(channel, None)
-        reach = {channel: min(since[channel], todo[channel]) for channel in todo}
-        twitch = [r for found in streams_since(self.store, reach, "twitch").values() for r in found]
-        refresh_figures(self.store, [r for r in twitch if r.started_at <= now], now)
 
 
 class StreamsSink:

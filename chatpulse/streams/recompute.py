@@ -21,9 +21,11 @@ from chatpulse.streams.table import StreamRow, channels_minutes, streams_since, 
 
 
 def recompute_channels(
-    store: Store, since: Mapping[str, int], gap_minutes: float, now_ms: int
+    store: Store, since: Mapping[str, int], gap_minutes: float, now_ms: int, *, drop_stale: bool = True
 ) -> dict[str, list[StreamRow]]:
-    """Recompute each channel's chat sessions from its ``since`` (a session start, or 0) on."""
+    """Recompute each channel's chat sessions from its ``since`` (a session start, or 0) on.
+    ``drop_stale=False`` skips looking for stored sessions that are gone: right when chat only
+    grew after ``since`` (every session from there keeps its start, hence its id)."""
     gap_ms = int(gap_minutes * MINUTE_MS)
     minutes = channels_minutes(store, since)
     sessions = {channel: cut_sessions(found, gap_ms, now_ms) for channel, found in minutes.items()}
@@ -40,7 +42,7 @@ def recompute_channels(
     kept = {row.stream_id for found in rows.values() for row in found}
     stale = [
         old
-        for channel, stored in streams_since(store, since, "chat").items()
+        for channel, stored in (streams_since(store, since, "chat") if drop_stale else {}).items()
         for old in stored
         if old.started_at >= since[channel] and old.stream_id not in kept
     ]

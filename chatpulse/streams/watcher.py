@@ -60,7 +60,7 @@ class TwitchStreamWatcher:
         return self.tracker
 
     def poll_once(self) -> list[StreamRow]:
-        """One poll (blocking); returns the rows written."""
+        """One poll (blocking); returns the rows written: those that changed and the live ones."""
         channels = sorted({c.lower() for c in self.channels()})
         if not channels:
             return []
@@ -73,6 +73,9 @@ class TwitchStreamWatcher:
             if current is not None and not current.vod_id and stream.user_id:
                 for row in tracker.archive(stream.login, self.client.archives(stream.user_id), [current]):
                     changed[(row.channel, row.stream_id)] = row
+        # Live streams' figures grow with their chat: refreshed on every poll, changed or not.
+        for row in tracker.open.values():
+            changed.setdefault((row.channel, row.stream_id), row)
         self.polls += 1
         return refresh_figures(self.store, list(changed.values()), now)
 

@@ -47,7 +47,7 @@ def test_streams_start_change_category_end_and_restart(shared_data: Path, tmp_pa
         assert (opened.stream_id, opened.ended_at, opened.category, opened.vod_id) == (
             "40001", None, "Just Chatting", "900040001",
         )  # fmt: skip
-        assert watcher.poll_once() == []  # nothing changed: nothing written
+        assert watcher.poll_once() == [opened]  # nothing changed: the live stream's figures refreshed
 
         helix.change("xqcow", category="Overwatch", title="Ranked")
         clock[0] = T0 + 5 * MINUTE_MS
@@ -79,7 +79,7 @@ def test_streams_start_change_category_end_and_restart(shared_data: Path, tmp_pa
 
         # A fresh watcher (a restarted run) carries on with the stream left open.
         again = TwitchStreamWatcher(store, client, lambda: ["xqcow"], clock=lambda: clock[0])
-        assert again.poll_once() == []
+        assert [(r.stream_id, r.ended_at) for r in again.poll_once()] == [("40003", None)]
         helix.end("xqcow")
         clock[0] = T0 + 95 * MINUTE_MS
         assert [(r.stream_id, r.ended_at) for r in again.poll_once()] == [("40003", T0 + 95 * MINUTE_MS)]
