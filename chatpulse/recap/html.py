@@ -14,7 +14,6 @@ import re
 from importlib import resources
 from typing import Any, Final
 
-
 # Image hosts: the emote CDNs of chatpulse.dashboard.shape.EMOTE_IMAGES.
 CSP: Final = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
