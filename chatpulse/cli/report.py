@@ -57,9 +57,10 @@ def command(
     The window ends at the channel's newest stored message (so a replayed recording reports on
     its own last hour) or at --until, and reaches back --since.
 
-    The window is trimmed to the channel's stored chat: --since 1h on an 8-minute recording
-    reports on its 8 minutes. Piped, the report fits 80 columns (COLUMNS sets another width)
-    and draws the sentiment mix with + = - instead of colours.
+    The printed report is trimmed to the channel's stored chat: --since 1h on an 8-minute
+    recording shows its 8 minutes (--json keeps the window asked for). Piped, the report fits
+    80 columns (COLUMNS sets another width) and draws the sentiment mix with + = - instead of
+    colours.
 
     \b
     Examples:
@@ -76,8 +77,10 @@ def command(
         raise ConfigError(f"invalid --until {until!r}: use ISO-8601, e.g. 2019-09-15T01:00:00Z") from None
     store = open_cli_store(config_file, store_dsn)
     try:
+        # JSON keeps the window asked for (the Airflow reports write the same JSON for their
+        # hour or day); the tables a person reads leave out the minutes before the chat began.
         report = build_report(
-            store, channel, since_s, until_ms, top=top, events_limit=events_limit, trim=True
+            store, channel, since_s, until_ms, top=top, events_limit=events_limit, trim=not as_json
         )
     finally:
         store.close()
