@@ -84,7 +84,7 @@ def test_a_replay_with_alerts_on_posts_hype_mood_and_silence_as_the_dashboard_se
     channel = story.stem
     with WebhookReceiver() as hook:
         done = _replay(story, tmp_path, "--alerts-on-replay", "--alert-webhook", hook.url(HOOK_PATH))
-        bodies = hook.wait_for(3, timeout=5)
+        bodies = hook.wait_for(3, timeout=30)
     assert done.returncode == 0, done.stderr
     assert _kinds(bodies) == [("hype", channel), ("mood_drop", channel), ("chat_stopped", channel)]
     hype, mood, stopped = bodies
@@ -120,7 +120,7 @@ def test_a_failing_webhook_is_retried_until_it_takes_the_alerts(story: Path, tmp
             story, tmp_path, "--alerts-on-replay", "--alert-webhook", hook.url(HOOK_PATH),
             env=_env(CHATPULSE_ALERTS__DRAIN_S="30"),
         )  # fmt: skip
-        bodies = hook.wait_for(3, timeout=5)
+        bodies = hook.wait_for(3, timeout=30)
     assert done.returncode == 0, done.stderr
     assert [kind for kind, _ in _kinds(bodies)] == ["hype", "mood_drop", "chat_stopped"]
     assert len(hook.requests) == 5  # two 500s, then each alert once
@@ -212,7 +212,7 @@ def test_alerts_through_kafka(story: Path, tmp_path: Path, kafka_bootstrap: str)
             "--alert-webhook", hook.url(HOOK_PATH),
             env=_env(**{k: v for k, v in kafka_cli_env(kafka).items() if k.startswith("CHATPULSE_KAFKA__")}),
         )  # fmt: skip
-        bodies = hook.wait_for(3, timeout=5)
+        bodies = hook.wait_for(3, timeout=30)
     assert done.returncode == 0, done.stderr
     assert [kind for kind, _ in _kinds(bodies)] == ["hype", "mood_drop", "chat_stopped"]
     assert parse_time(bodies[0]["minute"]) == STORY.minute(HYPE_MINUTE)
